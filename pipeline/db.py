@@ -1,0 +1,163 @@
+"""PostgreSQL access: connecting, plain-SQL migrations, bulk merges.
+
+Migrations are the files `sql/NNNN_name.sql`, applied in order, each in one
+transaction, and recorded in `schema_migrations` with a checksum so that an
+edited, already-applied file is reported instead of silently ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from pipeline.errors import ConfigError, DatabaseError
+
+MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+MIGRATIONS_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version     text PRIMARY KEY,
+    name        text NOT NULL,
+    checksum    text NOT NULL,
+    applied_at  timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+
+def sql_dir() -> Path:
+    """The migrations folder: `sql/` in a source checkout, `pipeline/_sql` in a wheel."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "sql", here / "_sql"):
+        if candidate.is_dir():
+            return candidate
+    raise ConfigError(f"no sql/ migrations folder next to {here}")
+
+
+def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection[Any]:
+    """Open a connection, turning driver errors into one clear DatabaseError."""
+    try:
+        return psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        raise DatabaseError(f"cannot connect to PostgreSQL at {redact(url)}: {exc}") from exc
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: str
+    name: str
+    path: Path
+
+    @property
+    def text(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    version: str
+    name: str
+    applied_at: str | None
+    changed: bool  # applied, but the file differs from what was applied
+
+
+def list_migrations(folder: Path | None = None) -> list[Migration]:
+    folder = folder or sql_dir()
+    found = []
+    for path in sorted(folder.glob("*.sql")):
+        match = MIGRATION_NAME.match(path.name)
+        if not match:
+            raise ConfigError(f"{path}: migration files are named NNNN_name.sql")
+        found.append(Migration(match.group(1), match.group(2), path))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise ConfigError(f"{folder}: two migrations share a version number")
+    return found
+
+
+def _applied(conn: psycopg.Connection[Any]) -> dict[str, tuple[str, str]]:
+    with conn.cursor() as cur:
+        cur.execute(MIGRATIONS_TABLE)
+        cur.execute("SELECT version, checksum, applied_at::text FROM schema_migrations")
+        rows = cur.fetchall()
+    conn.commit()
+    return {version: (checksum, applied_at) for version, checksum, applied_at in rows}
+
+
+def migrate(conn: psycopg.Connection[Any], folder: Path | None = None) -> list[str]:
+    """Apply the pending migrations, each in its own transaction. Returns what was applied."""
+    # One migrator at a time per database (two Airflow workers starting together).
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_lock(4242001)")
+    try:
+        applied = _applied(conn)
+        done = []
+        for migration in list_migrations(folder):
+            if migration.version in applied:
+                continue
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute(migration.text.encode())
+                cur.execute(
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                    (migration.version, migration.name, migration.checksum),
+                )
+            done.append(f"{migration.version}_{migration.name}")
+        return done
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(4242001)")
+        conn.commit()
+
+
+def status(conn: psycopg.Connection[Any], folder: Path | None = None) -> list[MigrationStatus]:
+    applied = _applied(conn)
+    rows = []
+    for m in list_migrations(folder):
+        checksum, when = applied.get(m.version, (None, None))
+        rows.append(MigrationStatus(m.version, m.name, when, checksum is not None and checksum != m.checksum))
+    return rows
+
+
+def pending(conn: psycopg.Connection[Any]) -> list[str]:
+    return [f"{s.version}_{s.name}" for s in status(conn) if s.applied_at is None]
+
+
+def copy_merge(
+    cur: psycopg.Cursor[Any],
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    merge_sql: str,
+) -> int:
+    """COPY rows into a temporary staging table with `table`'s column types, then run one merge.
+
+    `merge_sql` reads from the staging table named `_stage_<table>` and is usually an
+    `INSERT ... SELECT ... ON CONFLICT`. Returns the merge's row count.
+    """
+    stage = sql.Identifier(f"_stage_{table}")
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(stage))
+    cur.execute(
+        sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
+            stage, cols, sql.Identifier(table)
+        )
+    )
+    with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(stage, cols)) as copy:
+        for row in rows:
+            copy.write_row(row)
+    cur.execute(merge_sql.encode() if isinstance(merge_sql, str) else merge_sql)
+    return cur.rowcount

@@ -1,0 +1,31 @@
+"""Named failures. Raised inside the library, turned into messages once at the boundary (CLI, task).
+
+- `Skip` and its reasons: what can never succeed for one item (counted, the run goes on).
+- `TransientError`: what may succeed later (raised so Airflow retries the task).
+- `ConfigError`, `DatabaseError`: the run cannot start or continue; say why and where.
+"""
+
+
+class NewsflowError(Exception):
+    """Base of every error newsflow raises on purpose."""
+
+
+class ConfigError(NewsflowError):
+    """A settings, feeds or taxonomy file is wrong; the message names the place."""
+
+
+class DatabaseError(NewsflowError):
+    """PostgreSQL cannot be reached or refused the work."""
+
+
+class TransientError(NewsflowError):
+    """May succeed on a later try (network down, database restarting)."""
+
+
+class Skip(NewsflowError):  # noqa: N818 - a skip is an outcome, not an error
+    """One item cannot be processed; `reason` is the counted outcome."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
