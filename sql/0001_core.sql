@@ -26,7 +26,8 @@ CREATE TABLE feeds (
 
 -- URLs discovered (from feeds, sitemaps, files) and not yet turned into articles.
 CREATE TABLE frontier (
-    url            text PRIMARY KEY,                 -- normalized
+    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    url            text NOT NULL UNIQUE,             -- normalized
     feed_id        bigint REFERENCES feeds (id) ON DELETE SET NULL,
     source         text NOT NULL,                    -- feed:<id> | backfill:<kind> | demo ...
     title_hint     text,
