@@ -3,15 +3,44 @@ named errors into clear messages. Each area registers its own commands from a `c
 
 from __future__ import annotations
 
+import importlib
+import logging
+import sys
+
 import typer
+from rich.console import Console
+
+from pipeline.errors import NewsflowError
 
 app = typer.Typer(help="newsflow: news ingestion for conflict analysts.", no_args_is_help=True)
 eval_app = typer.Typer(help="Score a stage against an evaluation data set.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
+COMMAND_MODULES = ("pipeline.cli_core",)
+
+
+def build() -> typer.Typer:
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(app, eval_app)
+    return app
+
 
 def main() -> None:
-    from pipeline import cli_core
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    build()
+    try:
+        app(standalone_mode=False)
+    except NewsflowError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as exc:  # click's usage errors arrive here in non-standalone mode
+        import click
 
-    cli_core.register(app, eval_app)
-    app()
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

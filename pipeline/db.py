@@ -142,22 +142,30 @@ def copy_merge(
     columns: Sequence[str],
     rows: Iterable[Sequence[Any]],
     merge_sql: str,
+    *,
+    types: Sequence[str] | None = None,
 ) -> int:
-    """COPY rows into a temporary staging table with `table`'s column types, then run one merge.
+    """COPY rows into a temporary staging table `_stage_<table>`, then run one merge.
 
-    `merge_sql` reads from the staging table named `_stage_<table>` and is usually an
-    `INSERT ... SELECT ... ON CONFLICT`. Returns the merge's row count.
+    The staging table takes `table`'s column types, or `types` (one SQL type per column) when the
+    staged columns are not all columns of a table. `merge_sql` reads `_stage_<table>` and is usually
+    an `INSERT ... SELECT ... ON CONFLICT`. Returns the merge's row count.
     """
     stage = sql.Identifier(f"_stage_{table}")
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(stage))
-    cur.execute(
-        sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
+    if types is None:
+        create = sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
             stage, cols, sql.Identifier(table)
         )
-    )
+    else:
+        defs = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in zip(columns, types, strict=True)
+        )
+        create = sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(stage, defs)
+    cur.execute(create)
     with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(stage, cols)) as copy:
         for row in rows:
             copy.write_row(row)
-    cur.execute(merge_sql.encode() if isinstance(merge_sql, str) else merge_sql)
+    cur.execute(merge_sql.encode())
     return cur.rowcount

@@ -21,6 +21,13 @@ from psycopg import sql
 from pipeline import db
 
 ROOT = Path(__file__).resolve().parent.parent
+# Airflow reads its configuration when first imported: point it at a throw-away home (SQLite
+# metadata) and at this repo's dags/ before any test imports it.
+AIRFLOW_HOME = Path(os.environ.setdefault("AIRFLOW_HOME", f"/tmp/newsflow-test-airflow-{os.getuid()}"))
+os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__PARALLELISM", "4")
+os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{AIRFLOW_HOME}/airflow.db")
 SHARED = Path(os.environ.get("NEWSFLOW_EVAL_DATA", ROOT.parent / "shared" / "corpus"))
 TEMPLATE = f"newsflow_tpl_{os.getpid()}"
 

@@ -1,0 +1,102 @@
+"""news_nightly: yesterday's news, from the feeds to PostgreSQL.
+
+Each task calls one function of `pipeline.jobs`; all work and all data stay in the library and the
+database, and XCom carries only ids and counts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import CronDataIntervalTimetable, dag, get_current_context, task
+
+DOC = """
+### news_nightly
+Runs the newsflow pipeline once a day at 02:00 UTC for the previous day's data interval:
+sync `config/feeds.yaml` into `feeds`, poll the due feeds, fetch new pages in batches (one mapped
+task per batch: fetch, extract, classify), then link syndicated copies over the archive window and
+extract events. Counts per stage and outcome land in `pipeline_runs`.
+
+**Database**: the `newsflow_db` Airflow connection, else `$DATABASE_URL`.
+**Re-running a day** loads nothing twice: every load is keyed by normalized URL or content hash.
+"""
+
+DEFAULT_ARGS = {
+    "owner": "newsflow",
+    "retries": 3,
+    "retry_delay": timedelta(minutes=2),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=30),
+}
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    """Settings for a task: the environment, with the database from the `newsflow_db` connection."""
+    from newsflow_airflow import task_settings
+
+    return task_settings()
+
+
+@dag(
+    dag_id="news_nightly",
+    schedule=CronDataIntervalTimetable("0 2 * * *", timezone="UTC"),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["newsflow", "ingest", "nightly"],
+    doc_md=DOC,
+)
+def news_nightly() -> None:
+    @task
+    def begin() -> int:
+        from pipeline.jobs import begin_run
+
+        ctx = get_current_context()
+        return begin_run(
+            _settings(),
+            "nightly",
+            run_key=ctx["dag_run"].run_id,
+            window_start=ctx["data_interval_start"],
+            window_end=ctx["data_interval_end"],
+        )
+
+    @task
+    def poll(run_id: int) -> dict[str, int]:
+        from pipeline.jobs import poll as poll_feeds
+
+        ctx = get_current_context()
+        end = ctx["data_interval_end"]
+        return poll_feeds(_settings(), run_id, now=end, window_end=end)
+
+    @task
+    def plan(run_id: int, polled: dict[str, int]) -> list[list[int]]:
+        from pipeline.jobs import plan_batches
+
+        return plan_batches(_settings())
+
+    @task(max_active_tis_per_dag=2)
+    def process(run_id: int, batch: list[int]) -> list[int]:
+        from pipeline.jobs import process_batch
+
+        return process_batch(_settings(), run_id, batch)
+
+    @task
+    def link(run_id: int, article_ids: list[list[int]]) -> dict[str, int]:
+        from pipeline.jobs import link_and_find_events
+
+        return link_and_find_events(_settings(), run_id, [i for batch in article_ids for i in batch])
+
+    @task
+    def finish(run_id: int, linked: dict[str, int]) -> dict[str, dict[str, int]]:
+        from pipeline.jobs import end_run
+
+        return end_run(_settings(), run_id).counts
+
+    run_id = begin()
+    batches = plan(run_id, poll(run_id))
+    article_ids = process.partial(run_id=run_id).expand(batch=batches)
+    finish(run_id, link(run_id, article_ids))
+
+
+news_nightly()

@@ -1,0 +1,26 @@
+"""What newsflow's DAGs share: settings for a task, read at run time (never at parse time)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.settings import Settings
+
+CONNECTION_ID = "newsflow_db"
+
+
+def task_settings() -> Settings:
+    """The environment's settings; the database from the `newsflow_db` connection when it exists,
+    else from $DATABASE_URL (else the embedded server)."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from pipeline.settings import load_settings
+
+    settings = load_settings()
+    try:
+        connection = BaseHook.get_connection(CONNECTION_ID)
+    except AirflowNotFoundException:
+        return settings
+    return settings.with_overrides(database_url=connection.get_uri())

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# newsflow's set-up and entry point for a fresh machine (Python 3.11, nothing else needed).
+#   ./dev.sh demo    set up .venv, then run the demo (embedded PostgreSQL unless DATABASE_URL is set)
+#   ./dev.sh test    set up .venv, then run the test suite
+#   ./dev.sh setup   only set up .venv
+# Every package comes pinned from constraints.txt, so Airflow does not float.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+
+setup() {
+  if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -c 'import sys; assert sys.version_info[:2] == (3, 11), "newsflow needs Python 3.11, found " + sys.version' 
+    "$PYTHON" -m venv .venv
+  fi
+  stamp=.venv/.newsflow-installed
+  want=$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    .venv/bin/python -m pip install --quiet --upgrade "pip==26.3"
+    .venv/bin/python -m pip install --quiet -c constraints.txt -e ".[airflow,dev]"
+    echo "$want" > "$stamp"
+  fi
+}
+
+case "${1:-}" in
+  setup) setup ;;
+  demo) setup; shift; exec .venv/bin/newsflow demo "$@" ;;
+  test) setup; shift; exec .venv/bin/python -m pytest "$@" ;;
+  *) echo "usage: ./dev.sh demo|test|setup" >&2; exit 2 ;;
+esac

@@ -1,0 +1,203 @@
+"""Stage 3: raw pages -> articles.
+
+Reads stored raw pages (never the network), extracts text and metadata, and loads the articles of a
+batch with one COPY into a staging table and one `INSERT ... ON CONFLICT` merge. An article is
+identified by its normalized URL; every URL it is known under (requested, final, canonical, og:url)
+goes to `article_urls`, so a page fetched under a second URL joins the article it already is.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import re
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from pipeline import db
+from pipeline.errors import Skip
+from pipeline.extract import EXTRACTOR_VERSION, Extraction, extract
+from pipeline.runs import Counts
+from pipeline.settings import Settings
+from pipeline.urls import normalize_url, source_of
+
+log = logging.getLogger(__name__)
+
+ARTICLE_COLUMNS = (
+    "url", "raw_page_id", "source", "sitename", "title", "authors", "published_at", "date_source",
+    "date_note", "language", "text", "word_count", "content_hash", "extractor",
+)  # fmt: skip
+
+MERGE_ARTICLES = """
+INSERT INTO articles (url, raw_page_id, source, sitename, title, authors, published_at, date_source,
+                      date_note, language, text, word_count, content_hash, extractor)
+SELECT url, raw_page_id, source, sitename, title, authors, published_at, date_source,
+       date_note, language, text, word_count, content_hash, extractor
+FROM _stage_articles
+ON CONFLICT (url) DO NOTHING
+"""
+
+MERGE_ALIASES = """
+INSERT INTO article_urls (url, article_id, kind)
+SELECT s.url, a.id, s.kind
+FROM _stage_article_urls s JOIN articles a ON a.url = s.article_url
+ON CONFLICT (url) DO NOTHING
+"""
+
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass
+class RawPage:
+    id: int
+    url: str
+    final_url: str | None
+    body: bytes
+    source: str
+    published_hint: datetime | None
+
+
+@dataclass
+class ArticleRow:
+    url: str
+    aliases: dict[str, str]  # url -> kind
+    values: tuple[Any, ...]
+
+
+def content_hash(text: str) -> str:
+    """Hash of the text with case and white space folded: the same story text, the same hash."""
+    return hashlib.sha256(_SPACE.sub(" ", text).strip().lower().encode()).hexdigest()
+
+
+def load_raw_pages(conn: psycopg.Connection[Any], raw_page_ids: Sequence[int]) -> list[RawPage]:
+    rows = conn.execute(
+        """SELECT r.id, r.url, r.final_url, r.body_gz, r.source, f.published_hint
+           FROM raw_pages r LEFT JOIN frontier f ON f.url = r.url
+           WHERE r.id = ANY(%s) ORDER BY r.id""",
+        (list(raw_page_ids),),
+    ).fetchall()
+    return [RawPage(r[0], r[1], r[2], _gunzip(r[3]), r[4], r[5]) for r in rows]
+
+
+def _gunzip(blob: bytes) -> bytes:
+    try:
+        return gzip.decompress(blob)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise Skip("corrupt_raw_page", str(exc)) from exc
+
+
+def _same_site_aliases(page: RawPage, found: Extraction, identity: str) -> dict[str, str]:
+    """URLs this article is known under, kept only when on the same site (a cross-site canonical is a
+    syndication claim, which the syndication stage judges, not an identity)."""
+    candidates = [(page.url, "fetched"), (page.final_url, "final")]
+    candidates += [(found.canonical_url, "canonical")] + [(a, "alias") for a in found.aliases]
+    site = source_of(identity)
+    aliases: dict[str, str] = {}
+    for url, kind in candidates:
+        if not url:
+            continue
+        try:
+            norm = normalize_url(url)
+        except Skip:
+            continue  # an unusable alias is only a missing alias; the article keeps its own URL
+        if source_of(norm) == site:
+            aliases.setdefault(norm, kind)
+    return aliases
+
+
+def _identity(page: RawPage, found: Extraction) -> str:
+    fetched = normalize_url(page.final_url or page.url)
+    if found.canonical_url:
+        canonical = normalize_url(found.canonical_url)
+        if source_of(canonical) == source_of(fetched):
+            return canonical
+    return fetched
+
+
+def build_article(page: RawPage, found: Extraction, min_words: int) -> ArticleRow:
+    words = len(found.text.split())
+    if words < min_words:
+        raise Skip("too_short", f"{words} words")
+    url = _identity(page, found)
+    published, date_source = found.published_at, found.date_source
+    if published is None and page.published_hint is not None:
+        published, date_source = page.published_hint, "feed"
+    values = (
+        url, page.id, source_of(url), found.sitename, found.title, found.authors, published,
+        date_source, found.date_note, found.language, found.text, words, content_hash(found.text),
+        EXTRACTOR_VERSION,
+    )  # fmt: skip
+    return ArticleRow(url, _same_site_aliases(page, found, url) | {url: "identity"}, values)
+
+
+def _known_article(conn: psycopg.Connection[Any], urls: Sequence[str]) -> int | None:
+    row = conn.execute("SELECT article_id FROM article_urls WHERE url = ANY(%s) LIMIT 1", (list(urls),)).fetchone()
+    return int(row[0]) if row else None
+
+
+def _add_aliases(conn: psycopg.Connection[Any], article_id: int, aliases: dict[str, str]) -> None:
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO article_urls (url, article_id, kind) VALUES (%s, %s, %s) ON CONFLICT (url) DO NOTHING",
+            [(url, article_id, kind) for url, kind in aliases.items() if kind != "identity"],
+        )
+
+
+def extract_pages(
+    conn: psycopg.Connection[Any],
+    settings: Settings,
+    raw_page_ids: Sequence[int],
+    *,
+    run_id: int | None = None,
+) -> tuple[Counts, list[int]]:
+    """Extract a batch of raw pages into articles, in the caller's transaction.
+
+    Returns outcome counts and the ids of the articles these pages are (new or already stored).
+    """
+    counts: Counter[str] = Counter()
+    rows: list[ArticleRow] = []
+    seen: set[str] = set()
+    article_ids: list[int] = []
+    for page_id in raw_page_ids:
+        try:
+            page = load_raw_pages(conn, [page_id])[0]
+            found = extract(page.body, page.final_url or page.url)
+            row = build_article(page, found, settings.min_article_words)
+        except Skip as skip:
+            counts[f"skip:{skip.reason}"] += 1
+            log.info("raw page %s skipped: %s", page_id, skip)
+            continue
+        known = _known_article(conn, list(row.aliases))
+        if known is not None or row.url in seen:
+            counts["already_stored"] += 1
+            if known is not None:
+                article_ids.append(known)
+                _add_aliases(conn, known, row.aliases)
+            continue
+        seen.add(row.url)
+        rows.append(row)
+    if rows:
+        with conn.cursor() as cur:
+            inserted = db.copy_merge(cur, "articles", ARTICLE_COLUMNS, (r.values for r in rows), MERGE_ARTICLES)
+            db.copy_merge(
+                cur,
+                "article_urls",
+                ("url", "kind", "article_url"),
+                ((alias, kind, r.url) for r in rows for alias, kind in r.aliases.items()),
+                MERGE_ALIASES,
+                types=("text", "text", "text"),
+            )
+            found_ids = cur.execute(
+                "SELECT id FROM articles WHERE url = ANY(%s) ORDER BY id", ([r.url for r in rows],)
+            ).fetchall()
+        counts["stored"] += inserted
+        counts["already_stored"] += len(rows) - inserted
+        article_ids.extend(int(r[0]) for r in found_ids)
+    return dict(counts), sorted(set(article_ids))

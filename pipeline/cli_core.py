@@ -1,0 +1,213 @@
+"""Core commands: `db`, `run`, `demo`, `sql`. Other areas register theirs from their own cli_* modules."""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline import db
+from pipeline.runs import RunReport
+from pipeline.settings import Settings, load_settings
+
+console = Console(stderr=True)
+out = Console()
+db_app = typer.Typer(help="The newsflow database: migrations and where it is.", no_args_is_help=True)
+
+EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
+    (
+        "Relevant articles with their topics and, for copies, the original",
+        """SELECT id, left(title, 60) AS title, source, topics, relation, original_source
+FROM v_articles WHERE relevant ORDER BY published_at DESC NULLS LAST LIMIT 8""",
+    ),
+    (
+        "Events with their mentions and independent sources",
+        """SELECT event_type, event_date, date_precision, place, killed, injured, detained,
+       mention_count, independent_sources
+FROM v_events ORDER BY independent_sources DESC, mention_count DESC, event_date DESC NULLS LAST LIMIT 8""",
+    ),
+    (
+        "Stories per topic per day",
+        """SELECT day, topic_id, articles, stories FROM v_daily_topic_counts
+ORDER BY day DESC, articles DESC LIMIT 10""",
+    ),
+)
+
+
+def settings_from_env() -> Settings:
+    return load_settings()
+
+
+def register(app: typer.Typer, eval_app: typer.Typer) -> None:
+    app.callback()(_global_options)
+    app.add_typer(db_app, name="db")
+    app.command("run")(run_command)
+    app.command("demo")(demo_command)
+    app.command("sql")(sql_command)
+
+
+def _global_options(
+    database_url: str | None = typer.Option(
+        None, "--database-url", help="PostgreSQL URL (default: $DATABASE_URL, else the embedded server)."
+    ),
+) -> None:
+    """newsflow: news ingestion for conflict analysts."""
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply pending migrations (idempotent)."""
+    from pipeline.jobs import database_url
+
+    settings = settings_from_env()
+    with db.connect(database_url(settings)) as conn:
+        applied = db.migrate(conn)
+    console.print(f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "up to date")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Show which migrations are applied."""
+    from pipeline.jobs import database_url
+
+    settings = settings_from_env()
+    with db.connect(database_url(settings)) as conn:
+        rows = db.status(conn)
+    table = Table("version", "name", "applied at", "note")
+    for row in rows:
+        note = "file changed since applied" if row.changed else ""
+        table.add_row(row.version, row.name, row.applied_at or "pending", note)
+    out.print(table)
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the database URL (starting the embedded server if that is the one in use)."""
+    from pipeline.jobs import database_url
+
+    out.print(database_url(settings_from_env()), soft_wrap=True)
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded PostgreSQL server, if it runs."""
+    from pipeline.embedded import stop_embedded
+
+    pgdata = settings_from_env().home / "pgdata"
+    console.print("stopped" if stop_embedded(pgdata) else f"no embedded server runs in {pgdata}")
+
+
+def run_command(
+    feeds: Path | None = typer.Option(None, help="Feed list (default: config/feeds.yaml or $NEWSFLOW_FEEDS)."),
+) -> None:
+    """Run the nightly job once against the configured feeds, without an Airflow server."""
+    settings = settings_from_env().with_overrides(feeds_file=feeds)
+    report = _run_with_progress(settings, kind="run")
+    print_report(report)
+
+
+def _run_with_progress(settings: Settings, *, kind: str, now: datetime | None = None) -> RunReport:
+    from pipeline.jobs import run_once
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("fetch, extract, classify (batches)", total=None)
+
+        def on_batch(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return run_once(settings, kind=kind, now=now, window_end=now, on_batch=on_batch)
+
+
+def print_report(report: RunReport) -> None:
+    table = Table("stage", "outcome", "count", "seconds", title=f"run {report.run_id}")
+    for stage, counts in report.counts.items():
+        first = True
+        for outcome, n in sorted(counts.items()):
+            table.add_row(stage if first else "", outcome, str(n), f"{report.durations.get(stage, 0):.2f}" if first else "")
+            first = False
+    out.print(table)
+    skips = report.skips()
+    if skips:
+        out.print("skipped, by reason: " + ", ".join(f"{k} = {v}" for k, v in sorted(skips.items())))
+    else:
+        out.print("skipped: nothing")
+
+
+def _demo_port(home: Path) -> int:
+    """A random free port on the first demo, the same one after, so the demo site's URLs stay stable."""
+    remembered = home / "demo-port"
+    if remembered.exists():
+        port = int(remembered.read_text().strip() or 0)
+        with socket.socket() as probe:
+            if port and probe.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    home.mkdir(parents=True, exist_ok=True)
+    remembered.write_text(str(port))
+    return port
+
+
+def demo_command() -> None:
+    """Serve the demo news site on 127.0.0.1, run the nightly job against it, show what landed."""
+    from pipeline.demo import DemoSite, feeds_yaml
+    from pipeline.jobs import connection
+
+    base = settings_from_env()
+    with DemoSite(port=_demo_port(base.home)) as site, tempfile.TemporaryDirectory() as tmp:
+        feeds_file = Path(tmp) / "feeds.yaml"
+        feeds_file.write_text(feeds_yaml(site), encoding="utf-8")
+        settings = base.with_overrides(
+            feeds_file=feeds_file, allow_private=("127.0.0.1",), per_host_delay_s=0.0, per_host_concurrency=4
+        )
+        console.print(f"demo site: {site.base_url}  (feeds: {site.rss_url}, {site.atom_url})")
+        report = _run_with_progress(settings, kind="demo", now=datetime.now(UTC))
+    print_report(report)
+    new_articles = report.counts.get("extract", {}).get("stored", 0)
+    if new_articles == 0:
+        out.print("[bold]Nothing new:[/bold] every demo article is already in the database.")
+    with connection(settings) as conn:
+        print_totals(conn)
+        for title, query in EXAMPLE_QUERIES:
+            out.print(f"\n[bold]{title}[/bold]\n{query}")
+            print_query(conn, query)
+
+
+def print_totals(conn: Any) -> None:
+    row = conn.execute(
+        """SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM articles WHERE relevant),
+                  (SELECT count(*) FROM article_topics), (SELECT count(*) FROM story_clusters),
+                  (SELECT count(*) FROM events), (SELECT count(*) FROM event_mentions)"""
+    ).fetchone()
+    out.print(
+        f"\nIn the database: {row[0]} articles ({row[1]} relevant), {row[2]} topic labels, "
+        f"{row[3]} story clusters, {row[4]} events ({row[5]} mentions)"
+    )
+
+
+def print_query(conn: Any, query: str) -> None:
+    cur = conn.execute(query)
+    table = Table(*[d.name for d in cur.description or []])
+    for row in cur.fetchall():
+        table.add_row(*["" if v is None else str(v) for v in row])
+    out.print(table)
+
+
+def sql_command(query: str = typer.Argument(..., help="A SQL query, e.g. \"SELECT * FROM v_events\".")) -> None:
+    """Run a SQL query against the newsflow database and print the result."""
+    from pipeline.jobs import connection
+
+    with connection(settings_from_env()) as conn:
+        print_query(conn, query)

@@ -1,0 +1,191 @@
+"""The nightly job, stage by stage. Each function here is one Airflow task of `news_nightly` and one
+step of `newsflow run`: it opens its own connection, does one stage for the ids it is given, records
+its counts on the run, and returns only ids and counts.
+
+    begin_run -> poll -> plan_batches -> process_batch (one per batch) -> link_and_find_events -> end_run
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from pipeline import db, runs
+from pipeline.errors import DatabaseError
+from pipeline.runs import Counts, RunReport
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_DBNAME = "newsflow"
+
+
+def database_url(settings: Settings) -> str:
+    """DATABASE_URL when given, else the embedded server in $NEWSFLOW_HOME (started on demand)."""
+    if settings.database_url:
+        return settings.database_url
+    from pipeline.embedded import start_embedded
+
+    admin_url = start_embedded(settings.home / "pgdata")
+    with db.connect(admin_url, autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DBNAME,)).fetchone()
+        if not exists:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(EMBEDDED_DBNAME)))
+    info = psycopg.conninfo.conninfo_to_dict(admin_url)
+    info["dbname"] = EMBEDDED_DBNAME
+    return psycopg.conninfo.make_conninfo(**info)
+
+
+@contextmanager
+def connection(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
+    """A connection to the configured database, with every migration applied."""
+    conn = db.connect(database_url(settings))
+    try:
+        db.migrate(conn)
+        yield conn
+    except psycopg.OperationalError as exc:
+        raise DatabaseError(f"the database went away: {exc}") from exc
+    finally:
+        conn.close()
+
+
+def _timed(conn: psycopg.Connection[Any], run_id: int, stage: str, work: Callable[[], Counts]) -> Counts:
+    start = time.perf_counter()
+    counts = work()
+    runs.record_stage(conn, run_id, stage, counts, time.perf_counter() - start)
+    conn.commit()
+    return counts
+
+
+def begin_run(
+    settings: Settings,
+    kind: str,
+    *,
+    run_key: str | None = None,
+    window_start: datetime | None = None,
+    window_end: datetime | None = None,
+) -> int:
+    """Migrate, sync the feed list into `feeds`, and open a run. Returns the run id."""
+    from pipeline.feeds import sync_feeds
+
+    with connection(settings) as conn:
+        run_id = runs.start_run(conn, kind, run_key=run_key, window_start=window_start, window_end=window_end)
+        _timed(conn, run_id, "feeds", lambda: sync_feeds(conn, settings.feeds_file))
+    return run_id
+
+
+def poll(settings: Settings, run_id: int, *, now: datetime, window_end: datetime | None) -> Counts:
+    """Poll the due feeds; new entry URLs go to the frontier."""
+    from pipeline.feeds import poll_feeds
+
+    with connection(settings) as conn:
+        return _timed(
+            conn, run_id, "poll", lambda: poll_feeds(conn, settings, now=now, window_end=window_end, run_id=run_id)
+        )
+
+
+def plan_batches(settings: Settings, *, batch_size: int | None = None) -> list[list[int]]:
+    """The pending frontier, cut into batches of frontier ids (one Airflow task each)."""
+    from pipeline.fetch import pending_frontier
+
+    size = batch_size or settings.batch_size
+    with connection(settings) as conn:
+        ids = pending_frontier(conn)
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def process_batch(settings: Settings, run_id: int, frontier_ids: Sequence[int]) -> list[int]:
+    """Fetch a batch of pages, then extract and classify them in one transaction. Returns article ids."""
+    from pipeline.fetch import fetch_pages
+
+    with connection(settings) as conn:
+        raw_ids: list[int] = []
+
+        def fetch() -> Counts:
+            counts, stored = fetch_pages(conn, settings, frontier_ids, run_id=run_id)
+            raw_ids.extend(stored)
+            return counts
+
+        _timed(conn, run_id, "fetch", fetch)
+        return process_raw_pages(conn, settings, run_id, raw_ids)
+
+
+def process_raw_pages(
+    conn: psycopg.Connection[Any], settings: Settings, run_id: int, raw_page_ids: Sequence[int]
+) -> list[int]:
+    """Extract and classify stored raw pages in one transaction (also the entry point of backfills)."""
+    from pipeline.articles import extract_pages
+    from pipeline.classify import classify_articles
+
+    start = time.perf_counter()
+    with conn.transaction():
+        extracted, article_ids = extract_pages(conn, settings, raw_page_ids, run_id=run_id)
+        mid = time.perf_counter()
+        classified = classify_articles(conn, article_ids, settings.topics_file, cache_dir=settings.home / "models")
+    runs.record_stage(conn, run_id, "extract", extracted, mid - start)
+    runs.record_stage(conn, run_id, "classify", classified, time.perf_counter() - mid)
+    conn.commit()
+    return article_ids
+
+
+def link_and_find_events(settings: Settings, run_id: int, article_ids: Sequence[int]) -> Counts:
+    """Syndication over the archive window, then events: sequential, after every batch is in."""
+    from pipeline.events import extract_events
+    from pipeline.syndication import link_articles
+
+    ids = sorted(set(article_ids))
+    with connection(settings) as conn:
+        with conn.transaction():
+            linked = _timed_in_tx(lambda: link_articles(conn, ids, window_days=settings.dedup_window_days))
+            found = _timed_in_tx(lambda: extract_events(conn, ids))
+        runs.record_stage(conn, run_id, "syndication", linked[0], linked[1])
+        runs.record_stage(conn, run_id, "events", found[0], found[1])
+        conn.commit()
+    return runs.merge_counts(linked[0], found[0])
+
+
+def _timed_in_tx(work: Callable[[], Counts]) -> tuple[Counts, float]:
+    start = time.perf_counter()
+    counts = work()
+    return counts, time.perf_counter() - start
+
+
+def end_run(settings: Settings, run_id: int, status: str = "success") -> RunReport:
+    with connection(settings) as conn:
+        runs.finish_run(conn, run_id, status)
+        return runs.load_report(conn, run_id)
+
+
+def run_once(
+    settings: Settings,
+    *,
+    kind: str = "run",
+    now: datetime | None = None,
+    window_start: datetime | None = None,
+    window_end: datetime | None = None,
+    run_key: str | None = None,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> RunReport:
+    """Every stage once, in this process: what `newsflow run` and `newsflow demo` do."""
+    now = now or datetime.now(UTC)
+    run_id = begin_run(settings, kind, run_key=run_key, window_start=window_start, window_end=window_end)
+    try:
+        poll(settings, run_id, now=now, window_end=window_end)
+        batches = plan_batches(settings)
+        article_ids: list[int] = []
+        for number, batch in enumerate(batches, 1):
+            article_ids += process_batch(settings, run_id, batch)
+            if on_batch:
+                on_batch(number, len(batches))
+        link_and_find_events(settings, run_id, article_ids)
+    except BaseException:
+        end_run(settings, run_id, "failed")
+        raise
+    return end_run(settings, run_id)

@@ -1,0 +1,105 @@
+"""DAG contract tests, and `dag.test()` runs of news_nightly against the demo site into PostgreSQL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from pipeline.demo import DemoSite, feeds_yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DAGS = ROOT / "dags"
+pytestmark = pytest.mark.airflow
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """Airflow's own metadata database (SQLite), migrated once per session."""
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.fixture(scope="session")
+def dagbag(airflow_db):
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(DAGS))
+
+
+def test_dags_import_without_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert {"news_nightly"} <= set(dagbag.dag_ids)
+
+
+def test_every_dag_has_tags_retries_and_docs(dagbag):
+    for dag_id, dag in dagbag.dags.items():
+        assert dag.tags, dag_id
+        assert dag.doc_md, dag_id
+        for task in dag.tasks:
+            assert task.retries >= 2, (dag_id, task.task_id)
+
+
+def _last_window_start(now: datetime) -> datetime:
+    """The logical date of the latest complete daily interval (02:00 UTC to 02:00 UTC)."""
+    start = now.replace(hour=2, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    return start if start + timedelta(days=1) <= now else start - timedelta(days=1)
+
+
+def _counts(database_url: str) -> dict[str, int]:
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        return {
+            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("articles", "article_topics", "story_clusters", "cluster_members", "events", "event_mentions")
+        }
+
+
+def test_news_nightly_runs_end_to_end(dagbag, database_url, tmp_path, monkeypatch):
+    import psycopg
+
+    logical = _last_window_start(datetime.now(UTC))
+    window_end = logical + timedelta(days=1)
+    with DemoSite(reference_time=window_end) as site:
+        feeds = tmp_path / "feeds.yaml"
+        feeds.write_text(feeds_yaml(site), encoding="utf-8")
+        monkeypatch.setenv("DATABASE_URL", database_url)
+        monkeypatch.setenv("NEWSFLOW_FEEDS", str(feeds))
+        monkeypatch.setenv("NEWSFLOW_HOME", str(tmp_path / "home"))
+        monkeypatch.setenv("NEWSFLOW_ALLOW_PRIVATE", "127.0.0.1")
+        monkeypatch.setenv("NEWSFLOW_PER_HOST_DELAY", "0")
+        dag = dagbag.get_dag("news_nightly")
+
+        first = dag.test(logical_date=logical)
+        assert first.state == "success"
+        landed = _counts(database_url)
+
+        expected = [a for a in site.articles if a.kind in {"news", "copy", "aggregator", "offtopic"}]
+        assert landed["articles"] == len(expected)
+        copy = next(a for a in site.articles if a.kind == "copy")
+        news = next(a for a in site.articles if a.kind == "news" and a.topics)
+        with psycopg.connect(database_url) as conn:
+            title, text, topics = conn.execute(
+                "SELECT va.title, a.text, va.topics FROM v_articles va JOIN articles a USING (id) WHERE va.url = %s",
+                (site.url_for(news.slug),),
+            ).fetchone()
+            relation, original = conn.execute(
+                "SELECT relation, original_url FROM v_articles WHERE url = %s", (site.url_for(copy.slug),)
+            ).fetchone()
+            run = conn.execute("SELECT status, counts FROM pipeline_runs ORDER BY id DESC LIMIT 1").fetchone()
+        assert title == news.title
+        assert news.body_paragraphs[1][:60] in text
+        assert not any(junk in text for junk in news.boilerplate)
+        assert set(news.topics) & set(topics)
+        assert (relation, original) == ("copy", site.url_for(copy.original_slug))
+        assert run[0] == "success" and run[1]["extract"]["stored"] == len(expected)
+
+        second = dag.test(logical_date=logical + timedelta(days=1))
+        assert second.state == "success"
+        assert _counts(database_url) == landed
