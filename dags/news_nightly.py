@@ -62,41 +62,42 @@ def news_nightly() -> None:
         )
 
     @task
-    def poll(run_id: int) -> dict[str, int]:
+    def poll(nf_run: int) -> dict[str, int]:
         from pipeline.jobs import poll as poll_feeds
 
         ctx = get_current_context()
         end = ctx["data_interval_end"]
-        return poll_feeds(_settings(), run_id, now=end, window_end=end)
+        return poll_feeds(_settings(), nf_run, now=end, window_end=end)
 
     @task
-    def plan(run_id: int, polled: dict[str, int]) -> list[list[int]]:
+    def plan(nf_run: int, polled: dict[str, int]) -> list[list[int]]:
         from pipeline.jobs import plan_batches
 
         return plan_batches(_settings())
 
     @task(max_active_tis_per_dag=2)
-    def process(run_id: int, batch: list[int]) -> list[int]:
+    def process(nf_run: int, batch: list[int]) -> list[int]:
         from pipeline.jobs import process_batch
 
-        return process_batch(_settings(), run_id, batch)
+        return process_batch(_settings(), nf_run, batch)
 
-    @task
-    def link(run_id: int, article_ids: list[list[int]]) -> dict[str, int]:
+    @task(trigger_rule="none_failed")  # also when there was no batch to process
+    def link(nf_run: int, article_ids: list[list[int]]) -> dict[str, int]:
         from pipeline.jobs import link_and_find_events
 
-        return link_and_find_events(_settings(), run_id, [i for batch in article_ids for i in batch])
+        ids = [i for batch in (article_ids or []) for i in batch]
+        return link_and_find_events(_settings(), nf_run, ids)
 
-    @task
-    def finish(run_id: int, linked: dict[str, int]) -> dict[str, dict[str, int]]:
+    @task(trigger_rule="none_failed")
+    def finish(nf_run: int, linked: dict[str, int]) -> dict[str, dict[str, int]]:
         from pipeline.jobs import end_run
 
-        return end_run(_settings(), run_id).counts
+        return end_run(_settings(), nf_run).counts
 
-    run_id = begin()
-    batches = plan(run_id, poll(run_id))
-    article_ids = process.partial(run_id=run_id).expand(batch=batches)
-    finish(run_id, link(run_id, article_ids))
+    nf_run = begin()
+    batches = plan(nf_run, poll(nf_run))
+    article_ids = process.partial(nf_run=nf_run).expand(batch=batches)
+    finish(nf_run, link(nf_run, article_ids))
 
 
 news_nightly()

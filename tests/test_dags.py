@@ -45,10 +45,11 @@ def test_every_dag_has_tags_retries_and_docs(dagbag):
             assert task.retries >= 2, (dag_id, task.task_id)
 
 
-def _last_window_start(now: datetime) -> datetime:
-    """The logical date of the latest complete daily interval (02:00 UTC to 02:00 UTC)."""
-    start = now.replace(hour=2, minute=0, second=0, microsecond=0) - timedelta(days=1)
-    return start if start + timedelta(days=1) <= now else start - timedelta(days=1)
+def _last_0200(now: datetime) -> datetime:
+    """The latest 02:00 UTC not after now: the end of the latest complete daily interval. A manual
+    run of a CronDataIntervalTimetable DAG at that logical date covers the day before it."""
+    end = now.replace(hour=2, minute=0, second=0, microsecond=0)
+    return end if end <= now else end - timedelta(days=1)
 
 
 def _counts(database_url: str) -> dict[str, int]:
@@ -64,9 +65,8 @@ def _counts(database_url: str) -> dict[str, int]:
 def test_news_nightly_runs_end_to_end(dagbag, database_url, tmp_path, monkeypatch):
     import psycopg
 
-    logical = _last_window_start(datetime.now(UTC))
-    window_end = logical + timedelta(days=1)
-    with DemoSite(reference_time=window_end) as site:
+    logical = _last_0200(datetime.now(UTC))
+    with DemoSite(reference_time=logical) as site:
         feeds = tmp_path / "feeds.yaml"
         feeds.write_text(feeds_yaml(site), encoding="utf-8")
         monkeypatch.setenv("DATABASE_URL", database_url)
@@ -78,6 +78,7 @@ def test_news_nightly_runs_end_to_end(dagbag, database_url, tmp_path, monkeypatc
 
         first = dag.test(logical_date=logical)
         assert first.state == "success"
+        assert first.data_interval_end == logical
         landed = _counts(database_url)
 
         expected = [a for a in site.articles if a.kind in {"news", "copy", "aggregator", "offtopic"}]
@@ -103,3 +104,6 @@ def test_news_nightly_runs_end_to_end(dagbag, database_url, tmp_path, monkeypatc
         second = dag.test(logical_date=logical + timedelta(days=1))
         assert second.state == "success"
         assert _counts(database_url) == landed
+        with psycopg.connect(database_url) as conn:
+            statuses = [r[0] for r in conn.execute("SELECT status FROM pipeline_runs ORDER BY id")]
+        assert statuses == ["success", "success"]
