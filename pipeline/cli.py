@@ -16,7 +16,13 @@ app = typer.Typer(help="newsflow: news ingestion for conflict analysts.", no_arg
 eval_app = typer.Typer(help="Score a stage against an evaluation data set.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
-COMMAND_MODULES = ("pipeline.cli_core",)
+COMMAND_MODULES = (
+    "pipeline.cli_core",
+    "pipeline.cli_fetch",
+    "pipeline.cli_extract",
+    "pipeline.cli_classify",
+    "pipeline.cli_dedup",
+)
 
 
 def build() -> typer.Typer:

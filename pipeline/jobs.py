@@ -189,3 +189,38 @@ def run_once(
         end_run(settings, run_id, "failed")
         raise
     return end_run(settings, run_id)
+
+
+def plan_reclassify(settings: Settings, *, max_batches: int = 256, min_batch: int = 500) -> list[list[int]]:
+    """Id ranges [first, last] of the articles whose labels are stale (another taxonomy or
+    classifier version), cut so that the relabelling fans out over at most `max_batches` tasks."""
+    from pipeline.classify import stale_article_ids
+    from pipeline.classification.store import load_for
+
+    with connection(settings) as conn:
+        taxonomy, classifier = load_for(settings.topics_file, settings.home / "models")
+        ids = stale_article_ids(conn, classifier.version, taxonomy.hash)
+    size = max(min_batch, -(-len(ids) // max_batches))
+    return [[ids[i], ids[min(i + size, len(ids)) - 1]] for i in range(0, len(ids), size)]
+
+
+def reclassify_range(settings: Settings, run_id: int, first: int, last: int) -> Counts:
+    """Relabel the stale articles with ids in [first, last], one transaction per 500 articles."""
+    from pipeline.classification.store import load_for
+    from pipeline.classify import classify_articles, stale_article_ids
+
+    with connection(settings) as conn:
+        taxonomy, classifier = load_for(settings.topics_file, settings.home / "models")
+        ids = [i for i in stale_article_ids(conn, classifier.version, taxonomy.hash) if first <= i <= last]
+        total: Counts = {}
+        for start in range(0, len(ids), 500):
+            counts = _timed(
+                conn,
+                run_id,
+                "reclassify",
+                lambda chunk=ids[start : start + 500]: classify_articles(  # type: ignore[misc]
+                    conn, chunk, settings.topics_file, cache_dir=settings.home / "models"
+                ),
+            )
+            total = runs.merge_counts(total, counts)
+    return total

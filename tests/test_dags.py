@@ -107,3 +107,51 @@ def test_news_nightly_runs_end_to_end(dagbag, database_url, tmp_path, monkeypatc
         with psycopg.connect(database_url) as conn:
             statuses = [r[0] for r in conn.execute("SELECT status FROM pipeline_runs ORDER BY id")]
         assert statuses == ["success", "success"]
+
+
+def test_news_reclassify_relabels_after_a_taxonomy_change(dagbag, database_url, tmp_path, monkeypatch):
+    import psycopg
+    import yaml
+
+    from pipeline import jobs
+    from pipeline.settings import PROJECT_ROOT, load_settings
+
+    with DemoSite(reference_time=datetime.now(UTC)) as site:
+        feeds = tmp_path / "feeds.yaml"
+        feeds.write_text(feeds_yaml(site), encoding="utf-8")
+        monkeypatch.setenv("DATABASE_URL", database_url)
+        monkeypatch.setenv("NEWSFLOW_FEEDS", str(feeds))
+        monkeypatch.setenv("NEWSFLOW_HOME", str(tmp_path / "home"))
+        monkeypatch.setenv("NEWSFLOW_ALLOW_PRIVATE", "127.0.0.1")
+        monkeypatch.setenv("NEWSFLOW_PER_HOST_DELAY", "0")
+        jobs.run_once(load_settings())
+
+    # The analyst adds a topic to a copy of the shipped taxonomy: every label becomes stale.
+    taxonomy = yaml.safe_load((PROJECT_ROOT / "config" / "topics.yaml").read_text(encoding="utf-8"))
+    taxonomy["topics"].append(
+        {"id": "prisons", "label": "Prisons", "description": "Prisons and prison breaks.",
+         "keywords": [r"\bprisons?\b", r"\bjail(?:break|s)?\b"]}
+    )  # fmt: skip
+    edited = tmp_path / "topics.yaml"
+    edited.write_text(yaml.safe_dump(taxonomy), encoding="utf-8")
+    monkeypatch.setenv("NEWSFLOW_TOPICS", str(edited))
+
+    dag = dagbag.get_dag("news_reclassify")
+    first = dag.test(logical_date=datetime.now(UTC))
+    assert first.state == "success"
+    with psycopg.connect(database_url) as conn:
+        hashes = {r[0] for r in conn.execute("SELECT DISTINCT taxonomy_hash FROM article_classifications")}
+        prisons = conn.execute("SELECT count(*) FROM article_topics WHERE topic_id = 'prisons'").fetchone()[0]
+        counts = conn.execute(
+            "SELECT counts FROM pipeline_runs WHERE kind = 'reclassify' ORDER BY id DESC LIMIT 1"
+        ).fetchone()[0]
+    assert len(hashes) == 1 and prisons >= 1
+    assert counts["reclassify"]["changed"] > 0
+
+    again = dag.test(logical_date=datetime.now(UTC))
+    assert again.state == "success"
+    with psycopg.connect(database_url) as conn:
+        counts = conn.execute(
+            "SELECT counts FROM pipeline_runs WHERE kind = 'reclassify' ORDER BY id DESC LIMIT 1"
+        ).fetchone()[0]
+    assert counts.get("reclassify", {}).get("changed", 0) == 0

@@ -1,0 +1,74 @@
+"""news_reclassify: relabel the archive after the taxonomy (config/topics.yaml) or the classifier changed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import dag, get_current_context, task
+
+DOC = """
+### news_reclassify
+Trigger it by hand after editing the taxonomy. It finds the articles whose stored labels came from
+another taxonomy hash or classifier version, cuts them into id ranges (at most 256 mapped tasks),
+and relabels each range in transactions of 500 articles. Idempotent: a second run finds nothing
+stale and changes nothing; an interrupted run resumes where it stopped. Counts (including
+`changed` labels) land in `pipeline_runs` under kind `reclassify`.
+"""
+
+DEFAULT_ARGS = {
+    "owner": "newsflow",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=1),
+    "retry_exponential_backoff": True,
+}
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    from newsflow_airflow import task_settings
+
+    return task_settings()
+
+
+@dag(
+    dag_id="news_reclassify",
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["newsflow", "classification", "maintenance"],
+    doc_md=DOC,
+)
+def news_reclassify() -> None:
+    @task
+    def begin() -> int:
+        from pipeline.jobs import connection
+        from pipeline.runs import start_run
+
+        with connection(_settings()) as conn:
+            return start_run(conn, "reclassify", run_key=get_current_context()["dag_run"].run_id)
+
+    @task
+    def plan(nf_run: int) -> list[list[int]]:
+        from pipeline.jobs import plan_reclassify
+
+        return plan_reclassify(_settings())
+
+    @task(max_active_tis_per_dag=2)
+    def relabel(nf_run: int, id_range: list[int]) -> dict[str, int]:
+        from pipeline.jobs import reclassify_range
+
+        return reclassify_range(_settings(), nf_run, id_range[0], id_range[1])
+
+    @task(trigger_rule="none_failed")
+    def finish(nf_run: int, done: list[dict[str, int]]) -> dict[str, dict[str, int]]:
+        from pipeline.jobs import end_run
+
+        return end_run(_settings(), nf_run).counts
+
+    nf_run = begin()
+    done = relabel.partial(nf_run=nf_run).expand(id_range=plan(nf_run))
+    finish(nf_run, done)
+
+
+news_reclassify()
