@@ -138,7 +138,9 @@ def build_article(page: RawPage, found: Extraction, min_words: int) -> ArticleRo
 
 
 def _known_article(conn: psycopg.Connection[Any], urls: Sequence[str]) -> int | None:
-    row = conn.execute("SELECT article_id FROM article_urls WHERE url = ANY(%s) LIMIT 1", (list(urls),)).fetchone()
+    row = conn.execute(
+        "SELECT article_id FROM article_urls WHERE url = ANY(%s) LIMIT 1", (list(urls),)
+    ).fetchone()
     return int(row[0]) if row else None
 
 
@@ -185,7 +187,9 @@ def extract_pages(
         rows.append(row)
     if rows:
         with conn.cursor() as cur:
-            inserted = db.copy_merge(cur, "articles", ARTICLE_COLUMNS, (r.values for r in rows), MERGE_ARTICLES)
+            inserted = db.copy_merge(
+                cur, "articles", ARTICLE_COLUMNS, (r.values for r in rows), MERGE_ARTICLES
+            )
             db.copy_merge(
                 cur,
                 "article_urls",

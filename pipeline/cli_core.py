@@ -108,7 +108,9 @@ def db_stop() -> None:
 
 
 def run_command(
-    feeds: Path | None = typer.Option(None, help="Feed list (default: config/feeds.yaml or $NEWSFLOW_FEEDS)."),
+    feeds: Path | None = typer.Option(
+        None, help="Feed list (default: config/feeds.yaml or $NEWSFLOW_FEEDS)."
+    ),
 ) -> None:
     """Run the nightly job once against the configured feeds, without an Airflow server."""
     settings = settings_from_env().with_overrides(feeds_file=feeds)
@@ -134,7 +136,12 @@ def print_report(report: RunReport) -> None:
     for stage, counts in report.counts.items():
         first = True
         for outcome, n in sorted(counts.items()):
-            table.add_row(stage if first else "", outcome, str(n), f"{report.durations.get(stage, 0):.2f}" if first else "")
+            table.add_row(
+                stage if first else "",
+                outcome,
+                str(n),
+                f"{report.durations.get(stage, 0):.2f}" if first else "",
+            )
             first = False
     out.print(table)
     skips = report.skips()
@@ -205,7 +212,7 @@ def print_query(conn: Any, query: str) -> None:
     out.print(table)
 
 
-def sql_command(query: str = typer.Argument(..., help="A SQL query, e.g. \"SELECT * FROM v_events\".")) -> None:
+def sql_command(query: str = typer.Argument(..., help='A SQL query, e.g. "SELECT * FROM v_events".')) -> None:
     """Run a SQL query against the newsflow database and print the result."""
     from pipeline.jobs import connection
 

@@ -7,6 +7,7 @@ The server keeps running after the command that started it, so that the next com
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 from pipeline.errors import DatabaseError
@@ -19,6 +20,9 @@ def start_embedded(pgdata: Path) -> str:
     import pgserver
 
     pgdata.mkdir(parents=True, exist_ok=True)
+    # pgserver keeps a lock file in the user's runtime dir and falls back to /tmp when
+    # XDG_RUNTIME_DIR is unset (as under cron or Airflow): expected, not worth a warning.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     try:
         server = pgserver.get_server(pgdata, cleanup_mode=None)
     except Exception as exc:  # pgserver raises plain exceptions from initdb/pg_ctl
@@ -28,19 +32,13 @@ def start_embedded(pgdata: Path) -> str:
 
 def stop_embedded(pgdata: Path) -> bool:
     """Stop the embedded server if one runs in `pgdata`. Returns whether one was running."""
-    import subprocess
-
     import pgserver
 
     if not (pgdata / "postmaster.pid").exists():
         return False
-    pg_ctl = Path(pgserver.POSTGRES_BIN_PATH) / "pg_ctl"
-    cmd = [str(pg_ctl), "-D", str(pgdata), "-m", "fast", "-w", "stop"]
-    import os
-
-    if os.geteuid() == 0:
-        cmd = ["su", "pgserver", "-c", " ".join(cmd)]
-    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise DatabaseError(f"could not stop the embedded PostgreSQL in {pgdata}: {result.stderr.strip()}")
-    return True
+    try:
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")
+        server.cleanup()
+    except Exception as exc:  # pgserver raises plain exceptions from pg_ctl
+        raise DatabaseError(f"could not stop the embedded PostgreSQL in {pgdata}: {exc}") from exc
+    return not (pgdata / "postmaster.pid").exists()

@@ -28,14 +28,31 @@ EVENT_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.IGNORECASE))
     for name, pattern in (
         ("suicide bombing", r"\bsuicide (?:bomb(?:er|ers|ing|ings)?|attack(?:er|ers)?|vest|car bomb)"),
-        ("bombing", r"\b(?:car bomb|bomb(?:ing|ings|s)?|explosion|blast|IEDs?|improvised explosive|roadside bomb)\b"),
-        ("air strike", r"\b(?:air ?strikes?|drone strikes?|airstrikes?|bombard(?:ed|ment)|warplanes?)\b"),
+        (
+            "bombing",
+            r"\b(?:car bomb|bomb(?:ing|ings|s)?|explosion|blast|IEDs?|improvised explosive|roadside bomb)\b",
+        ),
+        (
+            "air strike",
+            r"\b(?:air ?strikes?|drone strikes?|airstrikes?|aerial (?:assault|attack)s?|bombard(?:ed|ment)"
+            r"|warplanes?|(?:carried out|launched|conducted) (?:an? )?(?:\w+ )?strikes?)\b",
+        ),
         ("arrest", r"\b(?:arrest(?:ed|s)?|detain(?:ed|s)?|captured|apprehended|taken into custody)\b"),
         ("raid", r"\b(?:raid(?:ed|s)?|stormed)\b"),
         ("armed clash", r"\b(?:clash(?:ed|es)?|gunfight|firefight|gun battle|exchange of fire|shootout)\b"),
-        ("attack", r"\b(?:attack(?:ed|s)?|ambush(?:ed)?|rocket fire|rockets?|mortars?|shell(?:ed|ing)|assassinat(?:ed|ion))\b"),
-        ("territorial change", r"\b(?:recaptur(?:ed|e)|retook|retaken|liberated|seized control|fell to|captured the town)\b"),
-        ("battle", r"\b(?:offensive|advanc(?:ed|ing|e)|battle for|fighting (?:in|for|around)|push(?:ed)? into)\b"),
+        (
+            "attack",
+            r"\b(?:attack(?:ed|s)?|ambush(?:ed)?|rocket fire|rockets?|mortars?|shell(?:ed|ing)|assassinat(?:ed|ion))\b",
+        ),
+        (
+            "territorial change",
+            r"\b(?:recaptur(?:ed|e)|retook|retaken|liberated|seiz(?:ed|ure) (?:control )?of"
+            r"|fell to|captured the town)\b",
+        ),
+        (
+            "battle",
+            r"\b(?:offensive|advanc(?:ed|ing|e)|battle for|fighting (?:in|for|around)|push(?:ed)? into)\b",
+        ),
     )
 )
 
@@ -46,21 +63,39 @@ _NUMBER_WORDS = {
     "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
     "hundred": 100, "dozen": 12,
 }  # fmt: skip
-_NUM = r"(?:\d[\d,]*|(?:" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")(?:[ -](?:dozen|hundred))?)"
-_PEOPLE = r"(?:\s+(?:[\w-]+\s+){0,3}?(?:people|civilians|fighters|militants|soldiers|members|troops|others|"  \
+_NUM = (
+    r"(?:\d[\d,]*|(?:"
+    + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+    + r")(?:[ -](?:dozen|hundred))?)"
+)
+_PEOPLE = (
+    r"(?:\s+(?:[\w-]+\s+){0,3}?(?:people|civilians|fighters|militants|soldiers|members|troops|others|"
     r"insurgents|suspects|workers|laborers|policemen|officers|children|men|women|persons|jihadists|guards|Marines?))?"
+)
 _COUNT_RULES = {
     "killed": (
-        re.compile(rf"\b(?:about |at least |nearly |some |more than |around |roughly )?({_NUM}){_PEOPLE}\s+"
-                   r"(?:were |was |had been |have been )?(?:killed|dead|died|slain)", re.I),
-        re.compile(rf"\b(?:killing|killed|kill)\s+(?:about |at least |nearly |some |more than |around |roughly )?"
-                   rf"({_NUM}){_PEOPLE}", re.I),
+        re.compile(
+            rf"\b(?:about |at least |nearly |some |more than |around |roughly )?({_NUM}){_PEOPLE}\s+"
+            r"(?:were |was |had been |have been )?(?:killed|dead|died|slain)",
+            re.I,
+        ),
+        re.compile(
+            rf"\b(?:killing|killed|kill)\s+(?:about |at least |nearly |some |more than |around |roughly )?"
+            rf"({_NUM}){_PEOPLE}",
+            re.I,
+        ),
     ),
     "injured": (
-        re.compile(rf"\b(?:about |at least |nearly |some |more than )?({_NUM}){_PEOPLE}\s+"
-                   r"(?:were |was |had been )?(?:injured|wounded|hurt)", re.I),
-        re.compile(rf"\b(?:injuring|wounding|injured|wounded)\s+(?:about |at least |nearly |some |more than )?"
-                   rf"({_NUM}){_PEOPLE}", re.I),
+        re.compile(
+            rf"\b(?:about |at least |nearly |some |more than )?({_NUM}){_PEOPLE}\s+"
+            r"(?:were |was |had been )?(?:injured|wounded|hurt)",
+            re.I,
+        ),
+        re.compile(
+            rf"\b(?:injuring|wounding|injured|wounded)\s+(?:about |at least |nearly |some |more than )?"
+            rf"({_NUM}){_PEOPLE}",
+            re.I,
+        ),
     ),
     "detained": (
         re.compile(rf"\b({_NUM}){_PEOPLE}\s+(?:were |was )?(?:arrested|detained|captured)", re.I),
@@ -74,10 +109,24 @@ _MONTHS = {m: i + 1 for i, m in enumerate(
      "november", "december"])}  # fmt: skip
 _MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
 _MONTHS["sept"] = 9
-_MONTH_DAY = re.compile(r"\b(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.? (\d{1,2})\b(?:,? (\d{4}))?", re.I)
-_DAY_MONTH = re.compile(r"\b(\d{1,2}) (" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b(?: (\d{4}))?", re.I)
+_MONTH_DAY = re.compile(
+    r"\b(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.? (\d{1,2})\b(?:,? (\d{4}))?", re.I
+)
+_DAY_MONTH = re.compile(
+    r"\b(\d{1,2}) (" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b(?: (\d{4}))?", re.I
+)
+_MONTH_YEAR = re.compile(
+    r"\b(?:early |mid-|late )?(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?,? (\d{4})\b",
+    re.I,
+)
 _WEEKDAY = re.compile(r"\b(?:on |last )?(" + "|".join(_WEEKDAYS) + r")\b", re.I)
 _SENTENCE = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’']))\s+(?=[\"“A-Z0-9])")
+# A sentence split after one of these was a false split ("on Jan. 20", "a U.S. Marine").
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec|Mr|Mrs|Ms|Dr|Gen|Lt|Col|Maj|Capt|Sgt|Sen|Rep|Gov"
+    r"|St|No|Nos|vs|Jr|Sr)|\b[A-Z](?:\.[A-Z])+)\.$"
+)
+_CITATION = re.compile(r"^\s*\[?\d{1,3}\]|^\s*(?:Source|Sources|Notes?|Citation)s?:", re.I)
 
 
 @dataclass(frozen=True)
@@ -104,9 +153,18 @@ class Mention:
 
 
 def split_sentences(text: str) -> list[str]:
-    sentences = []
+    """Sentences of the body, leaving out reference lists and notes ("[12] Author, Title, 2017")."""
+    sentences: list[str] = []
     for paragraph in text.splitlines():
-        sentences.extend(s.strip() for s in _SENTENCE.split(paragraph) if len(s.strip()) > 20)
+        if _CITATION.match(paragraph):
+            continue
+        pieces: list[str] = []
+        for piece in _SENTENCE.split(paragraph):
+            if pieces and _ABBREVIATION.search(pieces[-1]):
+                pieces[-1] = f"{pieces[-1]} {piece}"
+            else:
+                pieces.append(piece)
+        sentences.extend(p.strip() for p in pieces if len(p.strip()) > 20)
     return sentences
 
 
@@ -152,6 +210,9 @@ def resolve_date(sentence: str, published: date | None) -> EventDate:
             if not match.group(3) and found > published:
                 found = found.replace(year=year - 1)
             return EventDate(found, "day")
+    month_year = _MONTH_YEAR.search(sentence)
+    if month_year:
+        return EventDate(date(int(month_year.group(2)), _MONTHS[month_year.group(1).lower()], 1), "month")
     if "yesterday" in lowered:
         return EventDate(published - timedelta(days=1), "day")
     if re.search(r"\btoday\b|\bthis morning\b|\btonight\b", lowered):
@@ -170,13 +231,12 @@ def resolve_date(sentence: str, published: date | None) -> EventDate:
 
 
 def find_place(sentence: str) -> Place | None:
-    best: tuple[int, Place] | None = None
-    for place in PLACES:
-        match = place.pattern.search(sentence)
-        # The most specific place wins: a town over its province over its country.
-        if match and (best is None or place.rank < best[1].rank):
-            best = (match.start(), place)
-    return best[1] if best else None
+    """The most specific place named (a town over its province over its country); among equals,
+    the one named first."""
+    found = [
+        (place.rank, match.start(), place) for place in PLACES if (match := place.pattern.search(sentence))
+    ]
+    return min(found, key=lambda f: (f[0], f[1]))[2] if found else None
 
 
 def find_actors(sentence: str) -> list[str]:
@@ -261,10 +321,16 @@ def _store(conn: psycopg.Connection[Any], article_id: int, mention: Mention) -> 
     row = conn.execute(
         UPSERT_EVENT,
         {
-            "key": mention.key, "type": mention.event_type, "date": mention.when.day,
-            "precision": mention.when.precision, "place": mention.place.name, "country": mention.place.country,
-            "actors": mention.actors, "killed": mention.counts.get("killed"),
-            "injured": mention.counts.get("injured"), "detained": mention.counts.get("detained"),
+            "key": mention.key,
+            "type": mention.event_type,
+            "date": mention.when.day,
+            "precision": mention.when.precision,
+            "place": mention.place.name,
+            "country": mention.place.country,
+            "actors": mention.actors,
+            "killed": mention.counts.get("killed"),
+            "injured": mention.counts.get("injured"),
+            "detained": mention.counts.get("detained"),
             "extractor": EXTRACTOR_VERSION,
         },  # fmt: skip
     ).fetchone()

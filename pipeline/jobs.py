@@ -38,9 +38,7 @@ def database_url(settings: Settings) -> str:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DBNAME,)).fetchone()
         if not exists:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(EMBEDDED_DBNAME)))
-    info = psycopg.conninfo.conninfo_to_dict(admin_url)
-    info["dbname"] = EMBEDDED_DBNAME
-    return psycopg.conninfo.make_conninfo(**info)
+    return psycopg.conninfo.make_conninfo(admin_url, dbname=EMBEDDED_DBNAME)
 
 
 @contextmanager
@@ -87,7 +85,10 @@ def poll(settings: Settings, run_id: int, *, now: datetime, window_end: datetime
 
     with connection(settings) as conn:
         return _timed(
-            conn, run_id, "poll", lambda: poll_feeds(conn, settings, now=now, window_end=window_end, run_id=run_id)
+            conn,
+            run_id,
+            "poll",
+            lambda: poll_feeds(conn, settings, now=now, window_end=window_end, run_id=run_id),
         )
 
 
@@ -128,7 +129,9 @@ def process_raw_pages(
     with conn.transaction():
         extracted, article_ids = extract_pages(conn, settings, raw_page_ids, run_id=run_id)
         mid = time.perf_counter()
-        classified = classify_articles(conn, article_ids, settings.topics_file, cache_dir=settings.home / "models")
+        classified = classify_articles(
+            conn, article_ids, settings.topics_file, cache_dir=settings.home / "models"
+        )
     runs.record_stage(conn, run_id, "extract", extracted, mid - start)
     runs.record_stage(conn, run_id, "classify", classified, time.perf_counter() - mid)
     conn.commit()
@@ -194,8 +197,8 @@ def run_once(
 def plan_reclassify(settings: Settings, *, max_batches: int = 256, min_batch: int = 500) -> list[list[int]]:
     """Id ranges [first, last] of the articles whose labels are stale (another taxonomy or
     classifier version), cut so that the relabelling fans out over at most `max_batches` tasks."""
-    from pipeline.classify import stale_article_ids
     from pipeline.classification.store import load_for
+    from pipeline.classify import stale_article_ids
 
     with connection(settings) as conn:
         taxonomy, classifier = load_for(settings.topics_file, settings.home / "models")

@@ -20,7 +20,10 @@ pytestmark = pytest.mark.airflow
 def airflow_db() -> None:
     """Airflow's own metadata database (SQLite), migrated once per session."""
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"], capture_output=True, text=True, timeout=300
+        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
 
@@ -58,7 +61,14 @@ def _counts(database_url: str) -> dict[str, int]:
     with psycopg.connect(database_url) as conn:
         return {
             t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in ("articles", "article_topics", "story_clusters", "cluster_members", "events", "event_mentions")
+            for t in (
+                "articles",
+                "article_topics",
+                "story_clusters",
+                "cluster_members",
+                "events",
+                "event_mentions",
+            )
         }
 
 
