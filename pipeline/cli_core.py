@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,13 +20,14 @@ from pipeline.runs import RunReport
 from pipeline.settings import Settings, load_settings
 
 console = Console(stderr=True)
-out = Console()
+# Piped output (a log, CI) gets wide tables instead of rich's 80-column default.
+out = Console(width=None if sys.stdout.isatty() else 160)
 db_app = typer.Typer(help="The newsflow database: migrations and where it is.", no_args_is_help=True)
 
 EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
     (
         "Relevant articles with their topics and, for copies, the original",
-        """SELECT id, left(title, 60) AS title, source, topics, relation, original_source
+        """SELECT id, left(title, 60) AS title, source, topics, relation, original_id
 FROM v_articles WHERE relevant ORDER BY published_at DESC NULLS LAST LIMIT 8""",
     ),
     (

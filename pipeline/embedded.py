@@ -17,12 +17,12 @@ log = logging.getLogger(__name__)
 
 def start_embedded(pgdata: Path) -> str:
     """Start (or reuse) the embedded server in `pgdata` and return a connection URL."""
-    import pgserver
-
-    pgdata.mkdir(parents=True, exist_ok=True)
     # pgserver keeps a lock file in the user's runtime dir and falls back to /tmp when
     # XDG_RUNTIME_DIR is unset (as under cron or Airflow): expected, not worth a warning.
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    import pgserver
+
+    pgdata.mkdir(parents=True, exist_ok=True)
     try:
         server = pgserver.get_server(pgdata, cleanup_mode=None)
     except Exception as exc:  # pgserver raises plain exceptions from initdb/pg_ctl
@@ -32,6 +32,7 @@ def start_embedded(pgdata: Path) -> str:
 
 def stop_embedded(pgdata: Path) -> bool:
     """Stop the embedded server if one runs in `pgdata`. Returns whether one was running."""
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     import pgserver
 
     if not (pgdata / "postmaster.pid").exists():
