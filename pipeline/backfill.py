@@ -1,0 +1,313 @@
+"""Backfill: load a date window of archive into newsflow, and find the days that need one.
+
+Sources (`--source KIND:LOCATION`, the kind may be left out when the location makes it plain):
+
+- `warc:PATH`     a WARC / WARC.gz file or a directory of them (CC-NEWS); window by WARC-Date;
+- `sitemap:URL`   an XML sitemap, sitemap index or Google News sitemap (a site root: the sitemaps its
+                  robots.txt names); window by news:publication_date, else lastmod;
+- `html:DIR`      a directory of saved HTML pages (address from canonical / og:url); no window;
+- `urls:FILE`     a file of URLs, one per line, optionally dated (`URL 2024-01-05`).
+
+Archives become raw pages directly; sitemaps and URL lists go through the frontier and the polite
+fetcher. Raw pages are then extracted and classified by `pipeline.jobs.process_raw_pages`, one batch
+(`Settings.batch_size` pages) per transaction: `backfill` COMMITS after every batch, so a long
+backfill that stops keeps what it did, and a rerun of the same window loads nothing twice (raw pages
+are keyed by normalized URL, articles by URL and content hash; pages already turned into articles are
+not processed again).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import ConfigError, Skip
+from pipeline.fetch import (
+    MAX_FETCH_ATTEMPTS,
+    Conn,
+    FrontierItem,
+    add_to_frontier,
+    fetch_pages,
+    store_raw_page,
+)
+from pipeline.http import Fetcher, run_sync
+from pipeline.settings import Settings
+from pipeline.sources.files import read_html_dir, read_url_file
+from pipeline.sources.sitemaps import SITEMAP_MAX_BYTES, SitemapEntry, SitemapWalk
+from pipeline.sources.warc import read_warc, warc_files
+
+SOURCE_KINDS = ("warc", "sitemap", "html", "urls")
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str
+    location: str
+
+    @property
+    def label(self) -> str:
+        return f"backfill:{self.kind}"
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime | None
+    end: datetime | None  # exclusive
+
+
+def parse_source(text: str) -> Source:
+    """`kind:location`, or a bare location whose kind is plain (URL -> sitemap, *.warc.gz -> warc, ...)."""
+    kind, sep, rest = text.partition(":")
+    if sep and kind in SOURCE_KINDS:
+        if not rest.strip():
+            raise ConfigError(f"backfill source {text!r}: nothing after '{kind}:'")
+        return Source(kind, rest.strip())
+    if text.startswith(("http://", "https://")):
+        return Source("sitemap", text)
+    path = Path(text)
+    if text.endswith((".warc", ".warc.gz")) or (path.is_dir() and any(path.rglob("*.warc*"))):
+        return Source("warc", text)
+    if path.is_dir():
+        return Source("html", text)
+    if path.is_file():
+        return Source("urls", text)
+    raise ConfigError(f"backfill source {text!r}: give KIND:LOCATION with KIND one of {', '.join(SOURCE_KINDS)}")
+
+
+def day_window(date_from: date | None, date_to: date | None) -> Window:
+    """Whole UTC days, both ends included."""
+    if date_from and date_to and date_to < date_from:
+        raise ConfigError(f"--to {date_to} is before --from {date_from}")
+    start = datetime.combine(date_from, time(0), tzinfo=UTC) if date_from else None
+    end = datetime.combine(date_to + timedelta(days=1), time(0), tzinfo=UTC) if date_to else None
+    return Window(start, end)
+
+
+def backfill(
+    conn: Conn,
+    settings: Settings,
+    source: str | Source,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    run_id: int | None = None,
+    process: bool = True,
+    include_undated: bool = False,
+    on_progress: Progress | None = None,
+    article_ids: list[int] | None = None,
+) -> dict[str, int]:
+    """Load one source's window; commits per batch (see the module doc). Returns counts by outcome.
+
+    The ids of the articles made are appended to `article_ids` when given (for syndication linking
+    and event extraction, which run once over everything: `pipeline.jobs.link_and_find_events`)."""
+    src = parse_source(source) if isinstance(source, str) else source
+    window = day_window(date_from, date_to)
+    job = _Job(conn, settings, src, window, run_id, process, on_progress)
+    job.article_ids = article_ids if article_ids is not None else []
+    try:
+        if src.kind in ("warc", "html"):
+            job.load_pages()
+        else:
+            job.load_urls(include_undated)
+    except Skip as exc:
+        job.counts[f"skip:{exc.reason}"] += 1
+        conn.rollback()
+        raise
+    return {key: n for key, n in job.counts.items() if n}
+
+
+@dataclass
+class _Job:
+    conn: Conn
+    settings: Settings
+    source: Source
+    window: Window
+    run_id: int | None
+    process: bool
+    on_progress: Progress | None
+    counts: Counter[str]
+    article_ids: list[int]
+
+    def __init__(
+        self, conn: Conn, settings: Settings, source: Source, window: Window, run_id: int | None,
+        process: bool, on_progress: Progress | None,
+    ) -> None:  # fmt: skip
+        self.conn, self.settings, self.source, self.window = conn, settings, source, window
+        self.run_id, self.process, self.on_progress = run_id, process, on_progress
+        self.counts = Counter()
+        self.article_ids = []
+
+    def tick(self, outcome: str) -> None:
+        if self.on_progress is not None:
+            self.on_progress(outcome)
+
+    # -- archives: WARC and saved HTML become raw pages here
+
+    def load_pages(self) -> None:
+        batch: list[int] = []
+        for page in self._archived_pages():
+            raw_id, is_new = self._store(page)
+            self.counts["pages_stored" if is_new else "pages_already_stored"] += 1
+            self.tick("stored" if is_new else "already_stored")
+            if raw_id is not None:
+                batch.append(raw_id)
+            if len(batch) >= self.settings.batch_size:
+                self.flush(batch)
+                batch = []
+        self.flush(batch)
+
+    def _archived_pages(self) -> Iterable[dict[str, Any]]:
+        location = Path(self.source.location).expanduser()
+        limit = self.settings.max_page_bytes
+        if self.source.kind == "html":
+            for saved in read_html_dir(location, self.counts, limit):
+                yield {"url": saved.url, "body": saved.body, "content_type": "text/html"}
+            return
+        for path in warc_files(location):
+            self.counts["warc_files"] += 1
+            for page in read_warc(path, self.counts, start=self.window.start, end=self.window.end, max_bytes=limit):
+                yield {
+                    "url": page.url, "body": page.body, "status": page.status, "content_type": page.content_type,
+                    "charset": page.charset, "headers": page.headers, "fetched_at": page.fetched_at,
+                }  # fmt: skip
+
+    def _store(self, page: dict[str, Any]) -> tuple[int | None, bool]:
+        before = self.conn.execute("SELECT id FROM raw_pages WHERE url = %s", (page["url"],)).fetchone()
+        if before is not None:
+            return int(before[0]), False
+        if "charset" not in page:
+            from pipeline.http import detect_charset
+
+            page["charset"] = detect_charset(page["body"])
+        return store_raw_page(self.conn, source=self.source.label, **page), True
+
+    # -- URL sources: sitemaps and URL lists go through the frontier and the polite fetcher
+
+    def load_urls(self, include_undated: bool) -> None:
+        items = self._listed_urls(include_undated)
+        added = add_to_frontier(self.conn, items)
+        self.counts["urls_listed"] += len(items)
+        self.counts["urls_new"] += added.get("new", 0)
+        self.conn.commit()
+        ids, skipped = self._frontier_ids([item.url for item in items])
+        self.counts["skip:previously_skipped"] += skipped
+        for start in range(0, len(ids), self.settings.batch_size):
+            part = ids[start : start + self.settings.batch_size]
+            fetched, raw_ids = fetch_pages(self.conn, self.settings, part, run_id=self.run_id,
+                                           on_progress=self.tick)  # fmt: skip
+            self.counts.update(fetched)
+            self.flush(raw_ids)
+
+    def _listed_urls(self, include_undated: bool) -> list[FrontierItem]:
+        label = self.source.label
+        if self.source.kind == "urls":
+            path = Path(self.source.location).expanduser()
+            listed = read_url_file(path, self.counts, start=self.window.start, end=self.window.end)
+            return [FrontierItem(u.url, label, published_hint=u.when) for u in listed]
+        entries = run_sync(lambda: self._walk_sitemaps(include_undated))
+        return [FrontierItem(e.url, label, title_hint=e.title, published_hint=e.when) for e in entries]
+
+    async def _walk_sitemaps(self, include_undated: bool) -> list[SitemapEntry]:
+        async with Fetcher(self.settings, max_bytes=max(SITEMAP_MAX_BYTES, self.settings.max_page_bytes)) as f:
+            walk = SitemapWalk(f, self.window.start, self.window.end, self.counts, include_undated)
+            found = await walk.run(self.source.location)
+            from pipeline.fetch import write_fetch_log
+
+            write_fetch_log(self.conn, f.log, self.run_id)
+            return found
+
+    def _frontier_ids(self, urls: Sequence[str]) -> tuple[list[int], int]:
+        """Frontier rows of these URLs still to fetch (or fetched, for their raw page); skipped ones apart."""
+        rows = self.conn.execute(
+            "SELECT id, state, attempts FROM frontier WHERE url = ANY(%s) ORDER BY id", (list(urls),)
+        ).fetchall()
+        todo = [i for i, state, attempts in rows if state in ("new", "fetched")
+                or (state == "failed" and attempts < MAX_FETCH_ATTEMPTS)]  # fmt: skip
+        return todo, sum(1 for _, state, _ in rows if state == "skipped")
+
+    # -- extraction of a batch of raw pages, then commit
+
+    def flush(self, raw_ids: Sequence[int]) -> None:
+        todo = unprocessed(self.conn, raw_ids)
+        self.counts["pages_already_processed"] += len(set(raw_ids)) - len(todo)
+        if todo and self.process:
+            from pipeline.jobs import process_raw_pages
+
+            run_id = self.run_id if self.run_id is not None else self._own_run()
+            article_ids = process_raw_pages(self.conn, self.settings, run_id, todo)
+            self.counts["articles"] += len(set(article_ids))
+            self.article_ids.extend(article_ids)
+        self.conn.commit()
+
+    def _own_run(self) -> int:
+        from pipeline.runs import start_run
+
+        self.run_id = start_run(self.conn, "backfill", run_key=f"{self.source.kind}:{self.source.location}",
+                                window_start=self.window.start, window_end=self.window.end)  # fmt: skip
+        return self.run_id
+
+
+def unprocessed(conn: Conn, raw_ids: Sequence[int]) -> list[int]:
+    """The raw pages no article was made from yet."""
+    if not raw_ids:
+        return []
+    rows = conn.execute(
+        """SELECT r.id FROM raw_pages r
+           WHERE r.id = ANY(%s) AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.raw_page_id = r.id)
+           ORDER BY r.id""",
+        (list(set(raw_ids)),),
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+# ---------------------------------------------------------------- gaps
+
+
+def find_gaps(
+    conn: Conn, *, date_from: date, date_to: date, sources: Sequence[str] | None = None
+) -> dict[str, list[date]]:
+    """Per outlet (articles.source), the UTC days in [date_from, date_to] with no article published.
+
+    Without `sources`: every outlet with at least one article in the database.
+    """
+    if date_to < date_from:
+        raise ConfigError(f"--to {date_to} is before --from {date_from}")
+    rows = conn.execute(
+        """
+        WITH outlets AS (
+            SELECT DISTINCT source FROM articles WHERE %(sources)s::text[] IS NULL
+            UNION SELECT unnest(%(sources)s::text[])
+        ), days AS (
+            SELECT d::date AS day FROM generate_series(%(start)s::date, %(end)s::date, interval '1 day') d
+        ), have AS (
+            SELECT source, (published_at AT TIME ZONE 'UTC')::date AS day FROM articles
+            WHERE published_at >= (%(start)s::date)::timestamp AT TIME ZONE 'UTC'
+              AND published_at < (%(end)s::date + 1)::timestamp AT TIME ZONE 'UTC'
+            GROUP BY 1, 2
+        )
+        SELECT o.source, d.day FROM outlets o CROSS JOIN days d
+        WHERE NOT EXISTS (SELECT 1 FROM have h WHERE h.source = o.source AND h.day = d.day)
+        ORDER BY o.source, d.day
+        """,
+        {"sources": list(sources) if sources else None, "start": date_from, "end": date_to},
+    ).fetchall()
+    gaps: dict[str, list[date]] = {s: [] for s in (sources or [])}
+    for source, day in rows:
+        gaps.setdefault(source, []).append(day)
+    return gaps
+
+
+def day_ranges(days: Sequence[date]) -> list[tuple[date, date]]:
+    """Consecutive days folded into (first, last) ranges, for a short report."""
+    ranges: list[tuple[date, date]] = []
+    for day in sorted(days):
+        if ranges and day - ranges[-1][1] == timedelta(days=1):
+            ranges[-1] = (ranges[-1][0], day)
+        else:
+            ranges.append((day, day))
+    return ranges

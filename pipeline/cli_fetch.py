@@ -1,0 +1,247 @@
+"""Fetching commands: `feeds add|list|sync`, `status`, `backfill`, `gaps`.
+
+Each opens the database, calls the library (`pipeline.feeds`, `pipeline.backfill`) and prints; the
+library's named errors become messages in `pipeline.cli.main`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline.settings import Settings, load_settings
+
+console = Console(stderr=True)
+out = Console()
+feeds_app = typer.Typer(help="The feeds newsflow polls: add, list, sync from config/feeds.yaml.", no_args_is_help=True)
+
+
+def register(app: typer.Typer, eval_app: typer.Typer) -> None:
+    app.add_typer(feeds_app, name="feeds")
+    app.command("status")(status_command)
+    app.command("backfill")(backfill_command)
+    app.command("gaps")(gaps_command)
+
+
+def _settings(**overrides: Any) -> Settings:
+    return load_settings().with_overrides(**overrides)
+
+
+def _connection(settings: Settings) -> Any:
+    from pipeline.jobs import connection
+
+    return connection(settings)
+
+
+# ---------------------------------------------------------------- feeds
+
+
+@feeds_app.command("add")
+def feeds_add(
+    url: Annotated[str, typer.Argument(help="A feed URL, or a homepage that links to its feed.")],
+    name: Annotated[str | None, typer.Option(help="Name to show (default: the feed's title).")] = None,
+    poll_interval: Annotated[str, typer.Option(help="Seconds, or 30m / 2h / 1d.")] = "1h",
+    topic: Annotated[list[str] | None, typer.Option(help="Topic hint (repeatable).")] = None,
+    save: Annotated[bool, typer.Option(help="Also append the feed to the feeds file.")] = True,
+) -> None:
+    """Find the feed of URL (<link rel="alternate">), check that it parses, and add it."""
+    from pipeline.feeds import FeedConfig, add_feed, append_to_config, discover_feed, parse_interval
+
+    settings = _settings()
+    interval = parse_interval(poll_interval, "--poll-interval")
+    feed_url, parsed = discover_feed(settings, url)
+    title = name or parsed.title or feed_url
+    with _connection(settings) as conn:
+        feed_id, added = add_feed(conn, feed_url, title, poll_interval_s=interval, topics=topic or ())
+        conn.commit()
+    out.print(f"{'added' if added else 'already known'}: feed {feed_id} {title!r} {feed_url} "
+              f"({len(parsed.entries)} entries now)")  # fmt: skip
+    if save:
+        saved = append_to_config(settings.feeds_file, FeedConfig(title, feed_url, interval, tuple(topic or ())))
+        out.print(f"{'appended to' if saved else 'already in'} {settings.feeds_file}")
+
+
+@feeds_app.command("list")
+def feeds_list(
+    all_feeds: Annotated[bool, typer.Option("--all", help="Also feeds no longer in the feeds file.")] = False,
+) -> None:
+    """The feeds, with their last poll, failures and next poll."""
+    with _connection(_settings()) as conn:
+        rows = conn.execute(
+            """SELECT id, name, url, in_config, poll_interval_s, last_status, failure_count,
+                      to_char(last_success_at, 'YYYY-MM-DD HH24:MI'), to_char(next_poll_at, 'YYYY-MM-DD HH24:MI')
+               FROM feeds WHERE in_config OR %s ORDER BY id""",
+            (all_feeds,),
+        ).fetchall()
+    table = Table("id", "name", "url", "interval", "last status", "failures", "last success", "next poll")
+    for fid, name, url, in_config, interval, status, failures, success, next_poll in rows:
+        label = name if in_config else f"{name} [dim](removed)[/dim]"
+        table.add_row(str(fid), label, url, f"{interval // 60}m", str(status or ""), str(failures),
+                      success or "", next_poll or "due")  # fmt: skip
+    out.print(table)
+
+
+@feeds_app.command("sync")
+def feeds_sync(
+    feeds: Annotated[Path | None, typer.Option(help="Feeds file (default: config/feeds.yaml).")] = None,
+) -> None:
+    """Sync the feeds file into the database (feeds removed from it are kept, marked removed)."""
+    from pipeline.feeds import sync_feeds
+
+    settings = _settings(feeds_file=feeds)
+    with _connection(settings) as conn:
+        counts = sync_feeds(conn, settings.feeds_file)
+        conn.commit()
+    out.print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "nothing to do")
+
+
+# ---------------------------------------------------------------- status
+
+
+def status_command(
+    hours: Annotated[int, typer.Option(help="Fetch outcomes of the last N hours.")] = 24,
+) -> None:
+    """Failing feeds with their last error, the frontier by state, and recent fetch outcomes."""
+    with _connection(_settings()) as conn:
+        failing = conn.execute(
+            """SELECT id, name, url, failure_count, hard_failures, soft_failures, temp_failures, last_status,
+                      last_error, to_char(last_success_at, 'YYYY-MM-DD HH24:MI'),
+                      to_char(next_poll_at, 'YYYY-MM-DD HH24:MI')
+               FROM feeds WHERE failure_count > 0 ORDER BY failure_count DESC, id"""
+        ).fetchall()
+        frontier = conn.execute(
+            "SELECT state, coalesce(last_reason, ''), count(*) FROM frontier GROUP BY 1, 2 ORDER BY 1, 3 DESC"
+        ).fetchall()
+        recent = conn.execute(
+            """SELECT kind, outcome, count(*) FROM fetch_log
+               WHERE fetched_at > now() - make_interval(hours => %s) GROUP BY 1, 2 ORDER BY 1, 3 DESC""",
+            (hours,),
+        ).fetchall()
+    _print_failing(failing)
+    table = Table("state", "reason", "urls", title="frontier")
+    for state, reason, n in frontier:
+        table.add_row(state, reason, str(n))
+    out.print(table)
+    table = Table("kind", "outcome", "count", title=f"fetches, last {hours} h")
+    for kind, outcome, n in recent:
+        table.add_row(kind, outcome, str(n))
+    out.print(table)
+
+
+def _print_failing(rows: list[Any]) -> None:
+    if not rows:
+        out.print("[green]no failing feeds[/green]")
+        return
+    table = Table("id", "name", "failures (hard/soft/temp)", "status", "last error", "last success", "next poll",
+                  title=f"{len(rows)} failing feed(s)")  # fmt: skip
+    for fid, name, url, count, hard, soft, temp, status, error, success, next_poll in rows:
+        table.add_row(str(fid), f"{name}\n[dim]{url}[/dim]", f"{count} ({hard}/{soft}/{temp})", str(status or ""),
+                      (error or "")[:160], success or "never", next_poll or "due")  # fmt: skip
+    out.print(table)
+
+
+# ---------------------------------------------------------------- backfill and gaps
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not a date like 2024-03-05", param_hint=option) from exc
+
+
+def backfill_command(
+    source: Annotated[
+        list[str],
+        typer.Option("--source", help="KIND:LOCATION, KIND one of warc, sitemap, html, urls (repeatable)."),
+    ],  # fmt: skip
+    date_from: Annotated[str | None, typer.Option("--from", help="First day (UTC), e.g. 2024-03-01.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day (UTC), included.")] = None,
+    process: Annotated[bool, typer.Option(help="Extract and classify the pages (else: raw pages only).")] = True,
+    include_undated: Annotated[bool, typer.Option(help="Sitemaps: also take URLs without a date.")] = False,
+) -> None:
+    """Load archived news for a window: WARC files, sitemaps, saved HTML, URL lists. Reruns load nothing twice."""
+    from pipeline.backfill import backfill, day_window, parse_source
+    from pipeline.runs import finish_run, load_report, start_run
+
+    first, last = _day(date_from, "--from"), _day(date_to, "--to")
+    window = day_window(first, last)
+    settings = _settings()
+    sources = [parse_source(s) for s in source]
+    totals: dict[str, Counter[str]] = {}
+    article_ids: list[int] = []
+    with _connection(settings) as conn:
+        run_id = start_run(conn, "backfill", run_key=",".join(source), window_start=window.start,
+                           window_end=window.end)  # fmt: skip
+        status = "failed"
+        try:
+            with _progress() as progress:
+                for src in sources:
+                    task = progress.add_task(f"{src.kind}: {src.location}", total=None)
+
+                    def advance(_outcome: str, task_id: TaskID = task) -> None:
+                        progress.advance(task_id)
+
+                    counts = backfill(conn, settings, src, date_from=first, date_to=last, run_id=run_id,
+                                      process=process, include_undated=include_undated, on_progress=advance,
+                                      article_ids=article_ids)  # fmt: skip
+                    totals[f"{src.kind}:{src.location}"] = Counter(counts)
+            if article_ids:
+                from pipeline.jobs import link_and_find_events
+
+                link_and_find_events(settings, run_id, article_ids)
+            status = "success"
+        finally:
+            finish_run(conn, run_id, status)
+        report = load_report(conn, run_id)
+    _print_counts(totals, report.counts)
+
+
+def _progress() -> Progress:
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} items"),
+               TimeElapsedColumn())  # fmt: skip
+    return Progress(*columns, console=console)
+
+
+def _print_counts(by_source: dict[str, Counter[str]], stages: dict[str, dict[str, int]]) -> None:
+    table = Table("source / stage", "outcome", "count", title="backfill summary")
+    for label, counts in [*by_source.items(), *((f"stage {k}", Counter(v)) for k, v in stages.items())]:
+        for i, (outcome, n) in enumerate(sorted(counts.items())):
+            table.add_row(label if i == 0 else "", outcome, str(n))
+    out.print(table)
+
+
+def gaps_command(
+    date_from: Annotated[str, typer.Option("--from", help="First day (UTC).")],
+    date_to: Annotated[str, typer.Option("--to", help="Last day (UTC), included.")],
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source",
+            help="Outlet domain, e.g. bbc.co.uk (repeatable; default: every outlet in the database).",
+        ),
+    ] = None,  # fmt: skip
+) -> None:
+    """Days with no article, per outlet: the input for a targeted backfill."""
+    from pipeline.backfill import day_ranges, find_gaps
+
+    first, last = _day(date_from, "--from"), _day(date_to, "--to")
+    assert first is not None and last is not None
+    with _connection(_settings()) as conn:
+        gaps = find_gaps(conn, date_from=first, date_to=last, sources=source)
+    table = Table("source", "days without articles", "ranges", title=f"gaps {first} .. {last}")
+    for outlet, days in gaps.items():
+        ranges = ", ".join(str(a) if a == b else f"{a}..{b}" for a, b in day_ranges(days))
+        table.add_row(outlet, str(len(days)), ranges or "-")
+    out.print(table)
+    if not gaps:
+        out.print("no outlets: the database has no articles yet (name outlets with --source)")

@@ -1,0 +1,120 @@
+"""WARC / WARC.gz reader (warcio): the archived HTTP responses of a window, as pages to store.
+
+Common Crawl's CC-NEWS files are WARC.gz with one `response` record per page; `WARC-Date` is the
+crawl time, which decides whether a record is inside the backfill window. Only 2xx HTML responses
+are kept; every other record is counted by reason.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from pipeline.errors import Skip
+from pipeline.http import content_type_ok, detect_charset, media_type
+from pipeline.urls import normalize_url
+
+READ_CHUNK = 65536
+KEPT_HEADERS = ("content-type", "content-language", "last-modified", "date")
+
+
+@dataclass(frozen=True)
+class ArchivedPage:
+    url: str
+    body: bytes
+    status: int
+    content_type: str | None
+    charset: str | None
+    headers: dict[str, str]
+    fetched_at: datetime | None
+
+
+def warc_files(location: Path) -> list[Path]:
+    """The WARC files at a path: the file itself, or every *.warc / *.warc.gz under a directory."""
+    if location.is_file():
+        return [location]
+    if location.is_dir():
+        return sorted(p for p in location.rglob("*") if p.name.endswith((".warc", ".warc.gz")))
+    raise Skip("source_missing", f"no WARC file or directory at {location}")
+
+
+def read_warc(
+    path: Path, counts: Counter[str], *, start: datetime | None, end: datetime | None, max_bytes: int
+) -> Iterator[ArchivedPage]:
+    """Yield the 2xx HTML responses whose WARC-Date is in [start, end); count the rest in `counts`."""
+    with path.open("rb") as stream:
+        try:
+            for record in ArchiveIterator(stream):
+                page = _page(record, counts, start, end, max_bytes)
+                if page is not None:
+                    yield page
+        except ArchiveLoadFailed as exc:
+            counts["skip:warc_corrupt"] += 1
+            raise Skip("warc_corrupt", f"{path}: {exc}") from exc
+
+
+def _page(
+    record: Any, counts: Counter[str], start: datetime | None, end: datetime | None, max_bytes: int
+) -> ArchivedPage | None:
+    if record.rec_type != "response":
+        counts[f"warc_{record.rec_type}_records"] += 1
+        return None
+    when = _warc_date(record.rec_headers.get_header("WARC-Date"))
+    if when is not None and ((start and when < start) or (end and when >= end)):
+        counts["skip:outside_window"] += 1
+        return None
+    try:
+        return _response(record, when, max_bytes)
+    except Skip as exc:
+        counts[f"skip:{exc.reason}"] += 1
+        return None
+
+
+def _response(record: Any, when: datetime | None, max_bytes: int) -> ArchivedPage:
+    target = record.rec_headers.get_header("WARC-Target-URI") or ""
+    url = normalize_url(target.strip("<>"))
+    if record.http_headers is None:
+        raise Skip("warc_no_http", url)
+    status = int(record.http_headers.get_statuscode() or 0)
+    if not 200 <= status < 300:
+        raise Skip(f"http_{status}", url)
+    ctype = record.http_headers.get_header("Content-Type")
+    if not content_type_ok("page", media_type(ctype)):
+        raise Skip("bad_content_type", f"{ctype} at {url}")
+    try:
+        body = _read_limited(record.content_stream(), max_bytes)
+    except (zlib.error, OSError, EOFError) as exc:
+        raise Skip("bad_encoding", f"cannot decode the archived body of {url}: {exc}") from exc
+    headers = {k.lower(): v for k, v in record.http_headers.headers if k.lower() in KEPT_HEADERS}
+    return ArchivedPage(url, body, status, media_type(ctype), detect_charset(body, ctype), headers, when)
+
+
+def _read_limited(stream: Any, max_bytes: int) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        chunk = stream.read(READ_CHUNK)
+        if not chunk:
+            return b"".join(parts)
+        size += len(chunk)
+        if size > max_bytes:
+            raise Skip("too_large", f"archived body over {max_bytes} bytes")
+        parts.append(chunk)
+
+
+def _warc_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        found = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return found if found.tzinfo else found.replace(tzinfo=UTC)

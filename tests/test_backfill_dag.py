@@ -1,0 +1,56 @@
+"""`news_backfill` under Airflow: one day of a WARC per run, a rerun of the day loads nothing twice."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_backfill import article_html, write_warc
+
+DAGS = Path(__file__).resolve().parent.parent / "dags"
+pytestmark = pytest.mark.airflow
+
+
+@pytest.fixture(scope="module")
+def backfill_dag() -> Any:
+    pytest.importorskip("airflow")
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAGS))
+    assert not {k: v for k, v in bag.import_errors.items() if "news_backfill" in k}
+    dag = bag.get_dag("news_backfill")
+    assert dag is not None and dag.tags and dag.doc_md
+    assert all(t.retries >= 2 for t in dag.tasks)
+    return dag
+
+
+def test_backfill_dag_loads_one_day_per_run(
+    backfill_dag: Any, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, conn: Any
+) -> None:
+    warc = tmp_path / "archive.warc.gz"
+    write_warc(
+        warc,
+        [(f"https://wire.example/2024/03/0{d}/story-{i}", 200, "text/html", article_html(f"Day {d} story {i}", 6),
+          f"2024-03-0{d}T12:00:00Z") for d in (4, 5) for i in range(2)],
+    )  # fmt: skip
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("NEWSFLOW_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("NEWSFLOW_BACKFILL_SOURCES", f"warc:{warc}")
+    # The interval 2024-03-05 03:00 .. 2024-03-06 03:00 is the day 2024-03-05.
+    run = backfill_dag.test(logical_date=datetime(2024, 3, 6, 3, tzinfo=UTC))
+    assert run.state == "success"
+    urls = sorted(r[0] for r in conn.execute("SELECT url FROM articles").fetchall())
+    assert urls == ["https://wire.example/2024/03/05/story-0", "https://wire.example/2024/03/05/story-1"]
+    conn.commit()
+    again = backfill_dag.test(logical_date=datetime(2024, 3, 6, 3, tzinfo=UTC))
+    assert again.state == "success"
+    assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 2
+    assert conn.execute("SELECT count(*) FROM raw_pages").fetchone()[0] == 2
