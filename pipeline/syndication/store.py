@@ -1,0 +1,312 @@
+"""The database path: index new articles, find their originals and copies, keep `story_clusters`.
+
+`link_articles` works inside the caller's transaction. Per article: post its bounded fingerprint set to
+`syndication_postings` (unless already posted for the same text), look up the new article's fingerprints
+within +-window days (over-common ones ignored), verify the few candidates by containment on texts read
+from `articles`, then join or merge clusters. The oldest cluster id survives a merge, so reruns and
+backfills never mint new ids for a story that already has one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import psycopg
+
+from pipeline.errors import DatabaseError
+from pipeline.syndication.engine import MAX_CANDIDATES, MAX_POSTINGS, MIN_SHARED_FPS
+from pipeline.syndication.match import (
+    Prepared,
+    Record,
+    choose_original,
+    compare,
+    containment_in,
+    index_fingerprints,
+    is_duplicate,
+    paragraph_diff,
+    prepare,
+    query_fingerprints,
+)
+
+LOCK_KEY = 4242030  # one linker at a time per database (transaction-scoped advisory lock)
+EPOCH = date(1970, 1, 1)
+
+_ARTICLES_SQL = """
+SELECT a.id, a.url, a.source, coalesce(a.title, ''), a.text, a.published_at, a.created_at,
+       coalesce(array_agg(u.url) FILTER (WHERE u.url IS NOT NULL), '{}')
+FROM articles a LEFT JOIN article_urls u ON u.article_id = a.id
+WHERE a.id = ANY(%s)
+GROUP BY a.id
+"""
+_LOOKUP_SQL = """
+SELECT q.fp, p.article_id
+FROM unnest(%s::bigint[]) AS q(fp)
+CROSS JOIN LATERAL (
+    SELECT s.article_id FROM syndication_postings s
+    WHERE s.fp = q.fp AND s.day BETWEEN %s AND %s
+    LIMIT %s
+) AS p
+"""
+
+
+@dataclass(frozen=True)
+class Row:
+    """An article as read from the database."""
+
+    id: int
+    record: Record
+    day: int
+
+
+def link_articles(
+    conn: psycopg.Connection[Any], article_ids: Sequence[int], *, window_days: int = 30
+) -> dict[str, int]:
+    """Index the articles, link them with their originals/copies within +-window_days, keep clusters.
+
+    Runs in the caller's transaction (the caller commits). Idempotent. Returns counts of outcomes:
+    indexed, unchanged (already indexed with the same text), original, copy, duplicate, singleton,
+    and skip:<reason>.
+    """
+    counts: Counter[str] = Counter()
+    wanted = sorted({int(i) for i in article_ids})
+    if not wanted:
+        return {}
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            linker = _Linker(cur, window_days)
+            rows = _load(cur, wanted)
+            counts["skip:missing"] += len(wanted) - len(rows)
+            for row in sorted(rows.values(), key=lambda r: (r.day, r.id)):
+                counts.update(linker.link(row))
+            counts.update(_final_relations(cur, [r.id for r in rows.values()], counts["skip:no_text"]))
+    except psycopg.Error as exc:
+        raise DatabaseError(f"syndication linking failed: {exc}") from exc
+    return {k: v for k, v in counts.items() if v}
+
+
+class _Linker:
+    """Links articles one at a time; keeps the texts it has prepared during one call."""
+
+    def __init__(self, cur: psycopg.Cursor[Any], window_days: int) -> None:
+        self.cur = cur
+        self.window_days = window_days
+        self.cache: dict[int, Prepared] = {}
+
+    def prepared(self, ids: Sequence[int]) -> dict[int, Prepared]:
+        missing = [i for i in ids if i not in self.cache]
+        if missing:
+            for aid, row in _load(self.cur, missing).items():
+                self.cache[aid] = prepare(row.record)
+        return {i: self.cache[i] for i in ids if i in self.cache}
+
+    def link(self, row: Row) -> Counter[str]:
+        prepared = prepare(row.record)
+        self.cache[row.id] = prepared
+        if not prepared.tokens:
+            return Counter({"skip:no_text": 1})
+        outcome = Counter({_index(self.cur, row, prepared): 1})
+        linked = self.find_links(row, prepared)
+        if linked or _cluster_of(self.cur, [row.id]):
+            cluster_id, changed = _join_clusters(self.cur, row.id, linked)
+            if changed or not self.append_copy(cluster_id, row.id):
+                self.refresh(cluster_id)
+        return outcome
+
+    def find_links(self, row: Row, prepared: Prepared) -> set[int]:
+        """Articles in the window that are the same story: exact duplicates, shared URLs, verified copies."""
+        found = _exact(self.cur, row, prepared)
+        fp_candidates = _fingerprint_candidates(self.cur, row, prepared, self.window_days)
+        candidates = [c for c in fp_candidates if c not in found]
+        for cid, other in self.prepared(candidates).items():
+            if compare(prepared, other).linked:
+                found.add(cid)
+        return found
+
+    def append_copy(self, cluster_id: int, article_id: int) -> bool:
+        """Fast path: a later copy joins and the original stays. False when it could be the original."""
+        self.cur.execute("SELECT original_article_id FROM story_clusters WHERE id = %s", (cluster_id,))
+        found = self.cur.fetchone()
+        if found is None or int(found[0]) == article_id:
+            return False
+        members = self.prepared([int(found[0]), article_id])
+        if len(members) < 2:
+            return False
+        original, member = members[int(found[0])], members[article_id]
+        if choose_original([original, member]) is not original:
+            return False
+        _write_member(self.cur, cluster_id, article_id, member, original)
+        return True
+
+    def refresh(self, cluster_id: int) -> None:
+        """Choose the cluster's original and write every member's relation."""
+        self.cur.execute("SELECT article_id FROM cluster_members WHERE cluster_id = %s", (cluster_id,))
+        members = self.prepared([r[0] for r in self.cur.fetchall()])
+        original = choose_original(list(members.values()))
+        original_id = int(original.key)
+        self.cur.execute(
+            "UPDATE story_clusters SET original_article_id = %s, updated_at = now() "
+            "WHERE id = %s AND original_article_id <> %s",
+            (original_id, cluster_id, original_id),
+        )
+        for aid, member in members.items():
+            _write_member(self.cur, cluster_id, aid, member, original)
+
+
+def _final_relations(cur: psycopg.Cursor[Any], ids: Sequence[int], skipped: int) -> Counter[str]:
+    """Each linked article's relation after the whole batch; the rest are singletons."""
+    cur.execute(
+        "SELECT relation, count(*) FROM cluster_members WHERE article_id = ANY(%s) GROUP BY 1", (ids,)
+    )
+    out = Counter({relation: n for relation, n in cur.fetchall()})
+    out["singleton"] = len(ids) - skipped - sum(out.values())
+    return out
+
+
+def _day(value: datetime) -> int:
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return (aware.astimezone(UTC).date() - EPOCH).days
+
+
+def _load(cur: psycopg.Cursor[Any], ids: Sequence[int]) -> dict[int, Row]:
+    cur.execute(_ARTICLES_SQL, (list(ids),))
+    out = {}
+    for aid, url, source, title, text, published, created, aliases in cur.fetchall():
+        record = Record(
+            key=str(aid), text=text or "", published_at=published, source=source or "", url=url or "",
+            title=title, aliases=tuple(sorted(a for a in aliases if a != url)),
+        )
+        out[aid] = Row(aid, record, _day(published or created))
+    return out
+
+
+def _index(cur: psycopg.Cursor[Any], row: Row, prepared: Prepared) -> str:
+    """Post the article's fingerprints; 'unchanged' when they are already posted for this text and day."""
+    fps = sorted(set(index_fingerprints(prepared.tokens)))
+    cur.execute("SELECT day, text_hash, fps FROM syndication_docs WHERE article_id = %s", (row.id,))
+    old = cur.fetchone()
+    if old is not None and (old[0], old[1], sorted(old[2])) == (row.day, prepared.text_hash, fps):
+        return "unchanged"
+    if old is not None:
+        cur.execute(
+            "DELETE FROM syndication_postings WHERE fp = ANY(%s) AND article_id = %s", (old[2], row.id)
+        )
+    cur.execute(
+        "INSERT INTO syndication_docs (article_id, day, text_hash, fps) VALUES (%s, %s, %s, %s) "
+        "ON CONFLICT (article_id) DO UPDATE SET day = EXCLUDED.day, text_hash = EXCLUDED.text_hash, "
+        "fps = EXCLUDED.fps, indexed_at = now()",
+        (row.id, row.day, prepared.text_hash, fps),
+    )
+    cur.execute(
+        "INSERT INTO syndication_postings (fp, day, article_id) SELECT f, %s, %s FROM unnest(%s::bigint[]) f",
+        (row.day, row.id, fps),
+    )
+    return "indexed"
+
+
+def _exact(cur: psycopg.Cursor[Any], row: Row, prepared: Prepared) -> set[int]:
+    cur.execute(
+        "SELECT article_id FROM syndication_docs WHERE text_hash = %s AND article_id <> %s LIMIT %s",
+        (prepared.text_hash, row.id, MAX_CANDIDATES),
+    )
+    found = {r[0] for r in cur.fetchall()}
+    urls = [u for u in (row.record.url, *row.record.aliases) if u]
+    cur.execute(
+        "SELECT article_id FROM article_urls WHERE url = ANY(%s) AND article_id <> %s "
+        "UNION SELECT id FROM articles WHERE url = ANY(%s) AND id <> %s",
+        (urls, row.id, urls, row.id),
+    )
+    return found | {r[0] for r in cur.fetchall()}
+
+
+def _fingerprint_candidates(
+    cur: psycopg.Cursor[Any], row: Row, prepared: Prepared, window_days: int
+) -> list[int]:
+    fps = sorted(set(query_fingerprints(prepared.tokens)))
+    cur.execute(_LOOKUP_SQL, (fps, row.day - window_days, row.day + window_days, MAX_POSTINGS + 1))
+    by_fp: dict[int, list[int]] = {}
+    for fp, aid in cur.fetchall():
+        by_fp.setdefault(fp, []).append(aid)
+    counts: Counter[int] = Counter()
+    for hits in by_fp.values():
+        if len(hits) <= MAX_POSTINGS:
+            counts.update(h for h in hits if h != row.id)
+    return [aid for aid, n in counts.most_common(MAX_CANDIDATES) if n >= MIN_SHARED_FPS]
+
+
+def _cluster_of(cur: psycopg.Cursor[Any], ids: Sequence[int]) -> dict[int, int]:
+    cur.execute("SELECT article_id, cluster_id FROM cluster_members WHERE article_id = ANY(%s)", (list(ids),))
+    return dict(cur.fetchall())
+
+
+def _join_clusters(cur: psycopg.Cursor[Any], article_id: int, linked: set[int]) -> tuple[int, bool]:
+    """The one cluster holding the article and everything it links to; the oldest cluster id survives.
+
+    Returns the cluster id and whether anything besides the article itself joined or merged.
+    """
+    involved = sorted(linked | {article_id})
+    current = _cluster_of(cur, involved)
+    clusters = sorted(set(current.values()))
+    if clusters:
+        target = clusters[0]
+    else:
+        cur.execute(
+            "INSERT INTO story_clusters (original_article_id) VALUES (%s) RETURNING id", (article_id,)
+        )
+        fetched = cur.fetchone()
+        if fetched is None:
+            raise DatabaseError("INSERT INTO story_clusters returned no id")
+        target = int(fetched[0])
+    for other in clusters[1:]:
+        cur.execute("UPDATE cluster_members SET cluster_id = %s WHERE cluster_id = %s", (target, other))
+        cur.execute("DELETE FROM story_clusters WHERE id = %s", (other,))
+    newcomers = [a for a in involved if a not in current]
+    if newcomers:
+        cur.execute(
+            "INSERT INTO cluster_members (article_id, cluster_id, relation, similarity) "
+            "SELECT a, %s, 'copy', 0 FROM unnest(%s::bigint[]) a ON CONFLICT (article_id) DO NOTHING",
+            (target, newcomers),
+        )
+    changed = len(clusters) != 1 or any(a != article_id for a in newcomers)
+    return target, changed
+
+
+def _relation(member: Prepared, original: Prepared) -> str:
+    if member is original:
+        return "original"
+    return "duplicate" if is_duplicate(member, original) else "copy"
+
+
+def _write_member(
+    cur: psycopg.Cursor[Any], cluster_id: int, aid: int, member: Prepared, original: Prepared
+) -> None:
+    relation = _relation(member, original)
+    dropped, added = paragraph_diff(original, member) if relation == "copy" else ([], [])
+    score = 1.0 if relation == "original" else round(containment_in(member, original), 4)
+    cur.execute(
+        "INSERT INTO cluster_members (article_id, cluster_id, relation, similarity, dropped, added) "
+        "VALUES (%s, %s, %s, %s, %s::jsonb, %s::jsonb) "
+        "ON CONFLICT (article_id) DO UPDATE SET cluster_id = EXCLUDED.cluster_id, "
+        "relation = EXCLUDED.relation, similarity = EXCLUDED.similarity, dropped = EXCLUDED.dropped, "
+        "added = EXCLUDED.added, linked_at = now() "
+        "WHERE (cluster_members.cluster_id, cluster_members.relation, cluster_members.similarity, "
+        "cluster_members.dropped, cluster_members.added) IS DISTINCT FROM "
+        "(EXCLUDED.cluster_id, EXCLUDED.relation, EXCLUDED.similarity, EXCLUDED.dropped, EXCLUDED.added)",
+        (aid, cluster_id, relation, score, json.dumps(dropped), json.dumps(added)),
+    )
+
+
+def prune_postings(conn: psycopg.Connection[Any]) -> int:
+    """Remove postings of articles that are no longer indexed (deleted articles). Maintenance, not nightly."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "DELETE FROM syndication_postings p WHERE NOT EXISTS "
+            "(SELECT 1 FROM syndication_docs d WHERE d.article_id = p.article_id)"
+        )
+        return cur.rowcount
+

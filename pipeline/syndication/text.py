@@ -1,0 +1,177 @@
+"""Text normalization, shingles and fingerprints for syndication detection.
+
+Normalization maps two renderings of the same sentence to the same tokens, so that the house-style
+edits an outlet makes when it republishes a wire story (case, quotes, dashes, "American" -> "U.S.",
+"Islamic State" -> "ISIS", "1,500" -> "1500", "two" -> "2", "Jan." -> "January", British spellings,
+"Mr."...) do not break shingle matches. The mapping only has to be *consistent*, not linguistically
+right: both texts go through it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+
+SHINGLE_WORDS = 3  # containment is measured on 3-word shingles
+FP_WORDS = 5  # fingerprints hash 5-word shingles (rarer than 3-grams, robust to single-word edits)
+FP_WINDOW = 8  # winnowing window: every run of FP_WINDOW + FP_WORDS - 1 shared tokens shares a fingerprint
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+                         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"'})
+# Multi-word names folded to one token (matched on the token stream, articles already dropped).
+_PHRASES: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {}
+for _phrase, _repl in (
+    ("islamic state of iraq and syria", "isis"), ("islamic state of iraq and levant", "isis"),
+    ("islamic state of iraq and sham", "isis"), ("islamic state group", "isis"), ("islamic state", "isis"),
+    ("is group", "isis"), ("al qaeda", "alqaeda"), ("united states", "us"), ("united kingdom", "uk"),
+    ("united nations", "un"), ("per cent", "percent"),
+):
+    _words = tuple(_phrase.split())
+    _options = (*_PHRASES.get(_words[0], ()), (_words, _repl))
+    _PHRASES[_words[0]] = tuple(sorted(_options, key=lambda x: -len(x[0])))
+_WORDS = {
+    "american": "us", "americans": "us", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+    "six": "6", "seven": "7", "eight": "8", "nine": "9", "ten": "10", "million": "m", "mn": "m",
+    "billion": "bn", "b": "bn", "thousand": "k", "jan": "january", "feb": "february", "mar": "march",
+    "apr": "april", "jun": "june", "jul": "july", "aug": "august", "sep": "september",
+    "sept": "september", "oct": "october", "nov": "november", "dec": "december", "qaida": "qaeda",
+    "the": "", "a": "", "an": "", "mr": "", "mrs": "", "ms": "", "dr": "", "messrs": "", "%": "percent",
+    "isil": "isis", "daesh": "isis", "alqaeda": "alqaeda", "alqaida": "alqaeda",
+}
+# British -> US spellings and other suffix variants, by consistent suffix rewriting.
+_SUFFIXES: tuple[tuple[str, str], ...] = (
+    ("isation", "ization"), ("ising", "izing"), ("ised", "ized"), ("ises", "izes"), ("ise", "ize"),
+    ("yse", "yze"), ("ours", "ors"), ("our", "or"), ("tre", "ter"), ("ogue", "og"),
+    ("elled", "eled"), ("elling", "eling"), ("ence", "ense"),
+)
+# Words with inner apostrophes, dots or digit commas kept whole ("u.s", "country's", "1,500"), and "%".
+_TOKEN = re.compile(r"[a-z0-9]+(?:['.,][a-z0-9]+)*|%")
+_INNER = re.compile(r"['.,]")
+_DIGITS_THEN_LETTERS = re.compile(r"^(\d+)([a-z]+)$")
+
+
+@functools.lru_cache(maxsize=500_000)
+def _word(raw: str) -> tuple[str, ...]:
+    """One raw token normalized to zero, one or two tokens ("3m" -> "3", "m")."""
+    if not raw.isalpha():
+        raw = _INNER.sub("", raw)
+        split = _DIGITS_THEN_LETTERS.match(raw)
+        if split:
+            return (split.group(1), *_word(split.group(2)))
+    word = _WORDS.get(raw, raw)
+    if not word:
+        return ()
+    if len(word) >= 5:
+        for old, new in _SUFFIXES:
+            if word.endswith(old):
+                return (word[: -len(old)] + new,)
+    return (word,)
+
+
+def _fold_phrases(words: list[str]) -> list[str]:
+    out: list[str] = []
+    i, n = 0, len(words)
+    while i < n:
+        options = _PHRASES.get(words[i])
+        if options:
+            for phrase, repl in options:
+                if tuple(words[i : i + len(phrase)]) == phrase:
+                    out.append(repl)
+                    i += len(phrase)
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+def normalize_tokens(text: str) -> list[str]:
+    """The text as normalized word tokens (house-style variants folded together, articles dropped)."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    words = [w for raw in _TOKEN.findall(text.lower()) for w in _word(raw)]
+    return _fold_phrases(words)
+
+
+def paragraphs(text: str) -> list[str]:
+    """Non-empty paragraphs: one per line (blank lines ignored), stripped."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_POSITION = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x85EBCA77C2B2AE63,
+                      0x27D4EB2F165667C5, 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD], dtype=np.uint64)
+
+
+@functools.lru_cache(maxsize=500_000)
+def _token_hash(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
+
+
+def gram_hashes(tokens: Sequence[str], k: int) -> np.ndarray:
+    """Stable 64-bit hashes (int64) of every k-word shingle, in text order (one for a shorter text).
+
+    Each token is hashed once (blake2b), a shingle combines its tokens by position, then a
+    splitmix64 finalizer spreads the bits. Stable across processes and Python versions.
+    """
+    if not tokens:
+        return np.zeros(0, dtype=np.int64)
+    th = np.fromiter((_token_hash(t) for t in tokens), dtype=np.uint64, count=len(tokens))
+    n = max(1, len(th) - k + 1)
+    acc = np.zeros(n, dtype=np.uint64)
+    for j in range(min(k, len(th))):
+        acc += th[j : j + n] * _POSITION[j]
+    acc ^= acc >> np.uint64(30)
+    acc *= _MIX1
+    acc ^= acc >> np.uint64(27)
+    acc *= _MIX2
+    acc ^= acc >> np.uint64(31)
+    return acc.view(np.int64)
+
+
+def shingles(tokens: Sequence[str], k: int = SHINGLE_WORDS) -> set[int]:
+    """The set of k-word shingle hashes (a text shorter than k words gives its one short shingle)."""
+    return set(gram_hashes(tokens, k).tolist())
+
+
+def normalized_text_hash(tokens: Sequence[str]) -> str:
+    """Hash of the normalized token stream: equal for texts that differ only in style and layout."""
+    return hashlib.sha256(" ".join(tokens).encode()).hexdigest()
+
+
+def winnow(hashes: np.ndarray, window: int = FP_WINDOW) -> np.ndarray:
+    """Winnowing (Schleimer et al. 2003): the positions of the minimum hash of every window.
+
+    Two texts sharing a run of `window` consecutive shingle hashes share at least one fingerprint.
+    Ties keep the rightmost minimum, so runs of equal hashes yield one fingerprint.
+    """
+    if len(hashes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if len(hashes) <= window:
+        return np.array([len(hashes) - 1 - int(np.argmin(hashes[::-1]))])
+    windows = np.lib.stride_tricks.sliding_window_view(hashes, window)
+    rightmost = window - 1 - np.argmin(windows[:, ::-1], axis=1)
+    return np.unique(np.arange(len(windows)) + rightmost)
+
+
+def fingerprints(tokens: Sequence[str], *, k: int = FP_WORDS, window: int = FP_WINDOW) -> list[int]:
+    """Winnowed fingerprints of the k-word shingles of `tokens`, distinct, in text order."""
+    if len(tokens) < k:
+        return []
+    grams = gram_hashes(tokens, k)
+    seen: set[int] = set()
+    out = []
+    for value in grams[winnow(grams, window)].tolist():
+        if value not in seen:
+            seen.add(value)
+            out.append(value)
+    return out

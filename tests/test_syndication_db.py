@@ -1,0 +1,201 @@
+"""Syndication linking on a real PostgreSQL: seeds, idempotence, out-of-order arrival, stable ids."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from pipeline.syndication import link_articles
+
+SEED_META = {  # file prefix -> (source, published_at)
+    "000": ("nytimes.com", datetime(2018, 2, 4, 15, tzinfo=UTC)),
+    "001": ("startribune.com", datetime(2018, 2, 5, 11, tzinfo=UTC)),
+    "002": ("reuters.com", datetime(2025, 6, 10, 9, tzinfo=UTC)),
+    "003": ("washingtonpost.com", datetime(2016, 3, 24, 18, tzinfo=UTC)),
+    "004": ("ctc.westpoint.edu", datetime(2017, 12, 15, 12, tzinfo=UTC)),
+}
+
+
+def insert_article(
+    conn: psycopg.Connection[Any], url: str, source: str, text: str, published: datetime | None
+) -> int:
+    row = conn.execute(
+        "INSERT INTO articles (url, source, text, word_count, content_hash, extractor, published_at) "
+        "VALUES (%s, %s, %s, %s, %s, 'test', %s) RETURNING id",
+        (url, source, text, len(text.split()), hashlib.sha256(text.encode()).hexdigest(), published),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def members(conn: psycopg.Connection[Any]) -> dict[int, tuple[int, str, float]]:
+    rows = conn.execute("SELECT article_id, cluster_id, relation, similarity FROM cluster_members").fetchall()
+    return {aid: (cid, rel, sim) for aid, cid, rel, sim in rows}
+
+
+def originals(conn: psycopg.Connection[Any]) -> dict[int, int]:
+    return dict(conn.execute("SELECT id, original_article_id FROM story_clusters").fetchall())
+
+
+def load_seeds(conn: psycopg.Connection[Any], seeds_dir: Path, order: list[str]) -> dict[str, int]:
+    ids = {}
+    for prefix in order:
+        path = next(seeds_dir.glob(f"{prefix}_*.txt"))
+        source, published = SEED_META[prefix]
+        text = path.read_text(encoding="utf-8")
+        ids[prefix] = insert_article(conn, f"https://{source}/seed-{prefix}", source, text, published)
+    return ids
+
+
+def test_seed_copy_linked_to_nyt_original_and_nothing_else(
+    conn: psycopg.Connection[Any], seeds_dir: Path
+) -> None:
+    ids = load_seeds(conn, seeds_dir, ["000", "001", "002", "003", "004"])
+    counts = link_articles(conn, list(ids.values()))
+    got = members(conn)
+    assert set(got) == {ids["000"], ids["001"]}
+    assert got[ids["000"]][1] == "original"
+    assert got[ids["001"]][1] == "copy"
+    assert got[ids["000"]][0] == got[ids["001"]][0]
+    assert 0.4 < got[ids["001"]][2] < 0.7  # containment of the copy in the original (~0.46-0.49)
+    assert originals(conn) == {got[ids["000"]][0]: ids["000"]}
+    assert counts["singleton"] == 3 and counts["copy"] == 1 and counts["indexed"] == 5
+    dropped, added = conn.execute(
+        "SELECT dropped, added FROM cluster_members WHERE article_id = %s", (ids["001"],)
+    ).fetchone() or ([], [])
+    assert any("Nielsen" in p for p in added)  # the inserted quote is reported as added
+    assert len(dropped) > 10  # the copy kept only the top of the 23-paragraph story
+
+
+def test_rerun_changes_nothing(conn: psycopg.Connection[Any], seeds_dir: Path) -> None:
+    ids = load_seeds(conn, seeds_dir, ["000", "001", "003"])
+    link_articles(conn, list(ids.values()))
+    before = conn.execute("SELECT * FROM cluster_members ORDER BY article_id").fetchall()
+    clusters = conn.execute("SELECT * FROM story_clusters ORDER BY id").fetchall()
+    postings = conn.execute("SELECT count(*) FROM syndication_postings").fetchone()
+    counts = link_articles(conn, list(ids.values()))
+    assert counts.get("indexed", 0) == 0 and counts["unchanged"] == 3
+    assert conn.execute("SELECT * FROM cluster_members ORDER BY article_id").fetchall() == before
+    assert conn.execute("SELECT * FROM story_clusters ORDER BY id").fetchall() == clusters
+    assert conn.execute("SELECT count(*) FROM syndication_postings").fetchone() == postings
+
+
+def test_earlier_original_arriving_later_takes_over_and_cluster_id_stays(
+    conn: psycopg.Connection[Any], seeds_dir: Path
+) -> None:
+    text = next(seeds_dir.glob("000_*.txt")).read_text(encoding="utf-8")
+    paras = [p for p in text.splitlines() if p.strip()]
+    t0 = datetime(2018, 2, 4, 15, tzinfo=UTC)
+    # Two copies arrive first (a nightly run), the original is backfilled later.
+    copy_a = "\n".join(["Advertisement", *paras[:6], "Distributed by Tribune Content Agency, LLC."])
+    copy_b = "\n\n".join(p.replace("American", "U.S.") for p in paras[:10])
+    a = insert_article(conn, "https://a.example/story", "a.example", copy_a, t0 + timedelta(hours=5))
+    b = insert_article(conn, "https://b.example/story", "b.example", copy_b, t0 + timedelta(days=1))
+    link_articles(conn, [a, b])
+    first = members(conn)
+    assert first[a][0] == first[b][0]
+    cluster = first[a][0]
+    assert originals(conn) == {cluster: a}  # the earliest known so far
+
+    nyt = insert_article(conn, "https://nytimes.com/story", "nytimes.com", text, t0)
+    counts = link_articles(conn, [nyt])
+    assert counts["original"] == 1
+    got = members(conn)
+    assert {got[x][0] for x in (a, b, nyt)} == {cluster}
+    assert originals(conn) == {cluster: nyt}
+    assert got[a][1] == got[b][1] == "copy"
+    # Rerunning the whole day again mints nothing new.
+    link_articles(conn, [a, b, nyt])
+    assert originals(conn) == {cluster: nyt}
+
+
+def test_two_clusters_merge_into_the_oldest_id(conn: psycopg.Connection[Any], seeds_dir: Path) -> None:
+    text = next(seeds_dir.glob("000_*.txt")).read_text(encoding="utf-8")
+    paras = [p for p in text.splitlines() if p.strip()]
+    t0 = datetime(2018, 2, 4, 15, tzinfo=UTC)
+    # Two short excerpts that do not link to each other (different parts) ...
+    parts = {"h": paras[:5], "t": paras[12:18], "h2": paras[:6], "t2": paras[12:19]}
+    head, tail, head2, tail2 = (
+        insert_article(conn, f"https://{k}.example/1", f"{k}.example", "\n".join(v), t0 + timedelta(hours=n))
+        for n, (k, v) in enumerate(parts.items(), start=2)
+    )
+    link_articles(conn, [head, tail, head2, tail2])
+    before = members(conn)
+    assert before[head][0] != before[tail][0]
+    oldest = min(before[head][0], before[tail][0])
+    # ... until the full story arrives and joins them.
+    full = insert_article(conn, "https://nytimes.com/2", "nytimes.com", text, t0)
+    link_articles(conn, [full])
+    after = members(conn)
+    assert {after[x][0] for x in (head, tail, head2, tail2, full)} == {oldest}
+    assert originals(conn) == {oldest: full}
+
+
+def test_exact_duplicate_and_url_alias(conn: psycopg.Connection[Any], seeds_dir: Path) -> None:
+    text = next(seeds_dir.glob("003_*.txt")).read_text(encoding="utf-8")
+    t0 = datetime(2016, 3, 24, 18, tzinfo=UTC)
+    first = insert_article(conn, "https://washingtonpost.com/x", "washingtonpost.com", text, t0)
+    # The same text re-laid out (blank lines, curly quotes straightened) by an aggregator.
+    relaid = text.replace("\n", "\n\n").replace("\u2019", "'")
+    dup = insert_article(conn, "https://agg.example/x", "agg.example", relaid, t0 + timedelta(hours=1))
+    # An unrelated text stored under a URL the first article is also known by (its short link).
+    other_text = next(seeds_dir.glob("004_*.txt")).read_text(encoding="utf-8")[:2000]
+    other_url = "https://wapo.st/abc"
+    other = insert_article(conn, other_url, "washingtonpost.com", other_text, t0)
+    conn.execute("INSERT INTO article_urls (url, article_id, kind) VALUES (%s, %s, 'x')", (other_url, first))
+    counts = link_articles(conn, [first, dup, other])
+    got = members(conn)
+    assert got[dup][1] == "duplicate" and got[dup][2] == pytest.approx(1.0)
+    assert got[other][1] == "duplicate" and got[other][0] == got[first][0]
+    assert got[first][1] == "original"
+    assert counts["duplicate"] == 2 and counts["original"] == 1
+
+
+def test_same_event_different_outlets_stay_apart(conn: psycopg.Connection[Any]) -> None:
+    t0 = datetime(2024, 12, 13, 9, tzinfo=UTC)
+    reuters = (
+        "BAGHDAD (Reuters) - Iraqi security forces killed a suspected Islamic State suicide bomber at a "
+        "restaurant in the northern town of Daquq on Friday, two security officials said.\n"
+        "The man, who was wearing an explosive belt, was shot before he could detonate it, the officials "
+        "said, adding that no civilians were hurt in the incident.\n"
+        "Islamic State has been weakened since its defeat in 2017 but sleeper cells still stage "
+        "hit-and-run attacks in the countryside of Kirkuk and Salahuddin provinces.\n"
+        "Security forces have stepped up checkpoints across the province in recent weeks, a police "
+        "spokesman said, after intelligence pointed to plans for attacks during the holidays."
+    )
+    local = (
+        "Security forces in Kirkuk province said Friday they had foiled a suicide attack in Daquq, where a "
+        "man wearing an explosive belt entered a crowded restaurant at lunchtime.\n"
+        "According to a statement from the Joint Operations Command, officers opened fire and killed the "
+        "attacker before he could detonate the belt. No civilians were hurt, the statement said.\n"
+        "Residents told our correspondent that the restaurant, popular with travellers on the Baghdad "
+        "road, was closed by police for the rest of the day.\n"
+        "The Islamic State group, defeated in 2017, still stages hit-and-run attacks in the countryside "
+        "of Kirkuk and Salahuddin provinces, security officials said."
+    )
+    a = insert_article(conn, "https://reuters.com/daquq", "reuters.com", reuters, t0)
+    b = insert_article(conn, "https://shafaq.com/daquq", "shafaq.com", local, t0 + timedelta(hours=3))
+    counts = link_articles(conn, [a, b])
+    assert counts["singleton"] == 2
+    assert members(conn) == {}
+
+
+def test_window_limits_matching(conn: psycopg.Connection[Any], seeds_dir: Path) -> None:
+    text = next(seeds_dir.glob("000_*.txt")).read_text(encoding="utf-8")
+    t0 = datetime(2018, 2, 4, 15, tzinfo=UTC)
+    a = insert_article(conn, "https://nytimes.com/w", "nytimes.com", text, t0)
+    later = t0 + timedelta(days=45)
+    late = insert_article(conn, "https://late.example/w", "late.example", text[:3000], later)
+    assert link_articles(conn, [a, late], window_days=30)["singleton"] == 2
+    assert link_articles(conn, [late], window_days=60)["copy"] == 1
+
+
+def test_missing_and_empty_articles_are_counted(conn: psycopg.Connection[Any]) -> None:
+    empty = insert_article(conn, "https://x.example/empty", "x.example", "  \n -- \n", None)
+    counts = link_articles(conn, [empty, 987654321])
+    assert counts == {"skip:no_text": 1, "skip:missing": 1}
