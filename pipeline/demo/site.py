@@ -300,10 +300,9 @@ def _header(story: Story, nav: bool = True) -> str:
 
 def _byline(story: Story, art: DemoArticle) -> str:
     shown = _local(story, art.published_at)
-    if story.kind == "copy":
+    who = f"By {art.author}" if art.author else ""
+    if story.kind == "copy":  # the partner credits the original outlet
         who = f"By {art.author}, {content.OUTLET}"
-    else:
-        who = f"By {art.author}" if art.author else ""
     if not story.rich_meta:
         return (
             f'<p class="byline">{_e(who)}</p>'
