@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 from psycopg import sql
@@ -93,13 +95,28 @@ def poll(settings: Settings, run_id: int, *, now: datetime, window_end: datetime
 
 
 def plan_batches(settings: Settings, *, batch_size: int | None = None) -> list[list[int]]:
-    """The pending frontier, cut into batches of frontier ids (one Airflow task each)."""
+    """The pending frontier, cut into batches of frontier ids (one Airflow task each).
+
+    All URLs of one host go to the same batch, so batches fetched at the same time by parallel
+    tasks never share a host and each host's politeness limit holds across tasks.
+    """
     from pipeline.fetch import pending_frontier
 
     size = batch_size or settings.batch_size
     with connection(settings) as conn:
         ids = pending_frontier(conn)
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
+        rows = conn.execute("SELECT id, url FROM frontier WHERE id = ANY(%s)", (ids,)).fetchall()
+    return batches_by_host([(int(i), str(u)) for i, u in rows], size)
+
+
+def batches_by_host(items: Sequence[tuple[int, str]], size: int) -> list[list[int]]:
+    """About len/size batches; a host's items all land in one batch (chosen by a stable hash)."""
+    count = max(1, -(-len(items) // size))
+    buckets: list[list[int]] = [[] for _ in range(count)]
+    for item_id, url in sorted(items):
+        host = urlsplit(url).hostname or ""
+        buckets[zlib.crc32(host.encode()) % count].append(item_id)
+    return [bucket for bucket in buckets if bucket]
 
 
 def process_batch(settings: Settings, run_id: int, frontier_ids: Sequence[int]) -> list[int]:

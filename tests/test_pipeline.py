@@ -109,3 +109,12 @@ def test_extracted_text_is_clean_and_labelled(demo, database_url, tmp_path, conn
         "SELECT relevant FROM articles WHERE url = ANY(%s)", ([site.url_for(a.slug) for a in off],)
     ).fetchall()
     assert flags and all(f[0] is False for f in flags)
+
+
+def test_batches_never_split_a_host():
+    items = [(i, f"https://site{i % 7}.example/story/{i}") for i in range(300)]
+    batches = jobs.batches_by_host(items, 50)
+    assert sorted(i for b in batches for i in b) == list(range(300))
+    hosts = [{f"site{i % 7}" for i in batch} for batch in batches]
+    assert all(not (a & b) for n, a in enumerate(hosts) for b in hosts[n + 1 :])
+    assert len(batches) <= 6
