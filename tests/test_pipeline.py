@@ -118,3 +118,32 @@ def test_batches_never_split_a_host():
     hosts = [{f"site{i % 7}" for i in batch} for batch in batches]
     assert all(not (a & b) for n, a in enumerate(hosts) for b in hosts[n + 1 :])
     assert len(batches) <= 6
+
+
+def test_a_failed_batch_leaves_nothing_half_loaded_and_reruns_once(demo, database_url, tmp_path, conn):
+    """Extraction and classification of a batch are one transaction: when classification fails
+    (here: the taxonomy file vanished), no article of the batch is kept; the raw pages are, so the
+    retry loads every article exactly once without downloading again."""
+    from pipeline.errors import ConfigError
+
+    site, feeds = demo
+    settings = demo_settings(database_url, feeds, tmp_path / "home")
+    broken = settings.with_overrides(topics_file=tmp_path / "missing-topics.yaml")
+    run_id = jobs.begin_run(settings, "test")
+    jobs.poll(settings, run_id, now=NOW, window_end=NOW)
+    (batch,) = jobs.plan_batches(settings, batch_size=100)
+    with pytest.raises(ConfigError):
+        jobs.process_batch(broken, run_id, batch)
+    assert _count(conn, "articles") == 0
+    loadable = [a for a in site.articles if a.kind in {"news", "copy", "aggregator", "offtopic"}]
+    raw_pages = _count(conn, "raw_pages")
+    assert raw_pages == len(loadable) + 1  # and the page with no text
+    conn.commit()
+
+    with jobs.connection(settings) as retry_conn:
+        raw_ids = [r[0] for r in retry_conn.execute("SELECT id FROM raw_pages ORDER BY id")]
+        article_ids = jobs.process_raw_pages(retry_conn, settings, run_id, raw_ids)
+        again = jobs.process_raw_pages(retry_conn, settings, run_id, raw_ids)
+    assert sorted(again) == sorted(article_ids)
+    assert _count(conn, "articles") == len(article_ids) == len(loadable)
+    assert _count(conn, "raw_pages") == raw_pages
