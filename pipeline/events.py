@@ -46,7 +46,7 @@ EVENT_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (
             "territorial change",
-            r"\b(?:recaptur(?:ed|e)|retook|retaken|liberated|seiz(?:ed|ure) (?:control )?of"
+            r"\b(?:recaptur(?:ed|e)|retook|retaken|liberated|seiz(?:ed|ure)\b"
             r"|fell to|captured the town)\b",
         ),
         (

@@ -114,7 +114,8 @@ PLACES: tuple[Place, ...] = tuple(
 )
 
 _ACTOR_NAMES = {
-    "Islamic State": r"Islamic State|\bISIS\b|\bISIL\b|\bIS\b(?= (?:fighters?|militants?|group|cells?))|Daesh|Da'esh"
+    "Islamic State": r"Islamic State|\bISIS\b|\bISIL\b|Daesh|Da'esh"
+    r"|\bIS\b(?= (?:fighters?|militants?|group|cells?|hideouts?|members?|suspects?|envoys?|bombers?|leaders?|attacks?))"
     r"|jihadists?|the militant group|the extremist group",
     "Iraqi security forces": r"Iraqi (?:security )?forces|Iraqi (?:army|troops|soldiers|police)"
     r"|Counter[- ]Terrorism Service|Popular Mobilization|Hashd",
