@@ -1,0 +1,119 @@
+"""Classification speed on one core: documents per second and model load time, beside a baseline.
+
+    .venv/bin/python bench/classify.py [--data ../shared/corpus] [--repeat 3]
+
+Rows: the rule classifier of the shipped taxonomy (seed-sized news articles when the seeds are
+present), and for SATP and BBC the trained newsflow model against the baseline "TF-IDF words +
+characters, logistic regression" in the same run. The trained models are cached (joblib) and
+loaded from the cache to time a cold start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # one core
+
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from pipeline.classification import models  # noqa: E402
+from pipeline.classification.evaluate import DATASETS, read_split, split_path, write_taxonomy  # noqa: E402
+from pipeline.settings import PROJECT_ROOT  # noqa: E402
+from pipeline.taxonomy import load_taxonomy  # noqa: E402
+
+Docs = Sequence[tuple[str, str]]
+
+
+def rate(fn: Callable[[Docs], object], docs: Docs, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn(docs)
+        best = min(best, time.perf_counter() - started)
+    return len(docs) / best
+
+
+def baseline(train_docs: Docs, labels: Sequence[frozenset[str]], ids: Sequence[str]) -> Callable[[Docs], object]:
+    """TF-IDF words + char n-grams, one logistic regression per label (the issue's simple baseline)."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)
+    texts = [t for _, t in train_docs]
+    x = sparse.hstack([words.fit_transform(texts), chars.fit_transform(texts)]).tocsr()
+    fitted = [LogisticRegression(max_iter=2000).fit(x, [int(i in y) for y in labels]) for i in ids]
+
+    def predict(docs: Docs) -> object:
+        texts = [t for _, t in docs]
+        z = sparse.hstack([words.transform(texts), chars.transform(texts)]).tocsr()
+        return [m.predict_proba(z) for m in fitted]
+
+    return predict
+
+
+def bench_dataset(name: str, root: Path, repeat: int) -> None:
+    dataset = DATASETS[name]
+    if not split_path(dataset, "train", root).is_file():
+        print(f"{name}: skipped, no data in {root}")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        folder, cache = Path(tmp), Path(tmp) / "models"
+        taxonomy = load_taxonomy(write_taxonomy(dataset, split_path(dataset, "train", root), folder))
+        started = time.perf_counter()
+        models.get_classifier(taxonomy, cache)
+        train_s = time.perf_counter() - started
+        models._LOADED.clear()
+        started = time.perf_counter()
+        model = models.get_classifier(taxonomy, cache)
+        load_s = time.perf_counter() - started
+        size = sum(p.stat().st_size for p in cache.iterdir())
+    dev = [("", e.text) for _, e in read_split(split_path(dataset, "dev", root))]
+    train = read_split(split_path(dataset, "train", root))
+    base = baseline([("", e.text) for _, e in train], [e.labels for _, e in train], taxonomy.topic_ids)
+    ours, theirs = rate(model.classify, dev, repeat), rate(base, dev, repeat)
+    print(
+        f"{name:5s} newsflow {ours:8.0f} docs/s | baseline words+chars LR {theirs:8.0f} docs/s | "
+        f"ratio {ours / theirs:5.1f}x | train {train_s:5.1f} s, load from cache {load_s * 1000:6.0f} ms "
+        f"({size / 1e6:.1f} MB) | {len(dev)} dev docs, mean {sum(len(t) for _, t in dev) / len(dev):.0f} chars"
+    )
+
+
+def bench_rules(root: Path, repeat: int) -> None:
+    started = time.perf_counter()
+    model = models.get_classifier(load_taxonomy(PROJECT_ROOT / "config" / "topics.yaml"))
+    load_s = time.perf_counter() - started
+    seeds = sorted((root / "seeds").glob("0*.txt"))
+    docs = [("", p.read_text(encoding="utf-8")) for p in seeds] * 20
+    if not docs:
+        print(f"rules: skipped, no seeds in {root}")
+        return
+    words = sum(len(t.split()) for _, t in docs) / len(docs)
+    print(
+        f"rules newsflow {rate(model.classify, docs, repeat):8.0f} docs/s (default taxonomy, keyword rules) | "
+        f"load {load_s * 1000:.0f} ms | seed articles, mean {words:.0f} words"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path(os.environ.get("NEWSFLOW_EVAL_DATA", PROJECT_ROOT.parent / "shared" / "corpus")),
+    )
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    bench_rules(args.data, args.repeat)
+    for name in ("satp", "bbc"):
+        bench_dataset(name, args.data, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Topic classification: models (`models`), the archive (`store`), evaluation data sets (`evaluate`)."""

@@ -1,0 +1,356 @@
+"""Topic classification: multi-label, scored, thresholded per topic, versioned by taxonomy hash.
+
+Two classifiers, chosen by what the taxonomy offers (measurements in docs/classification.md):
+
+- `LinearClassifier` when the taxonomy has labelled examples: TF-IDF word n-grams + character
+  n-grams + the taxonomy's keyword counts, one logistic regression per topic, and a threshold per
+  topic chosen on out-of-fold scores of the training data (or on a dev set via `tune`).
+- `RuleClassifier` when it has none: keyword evidence per topic, normalised by length.
+
+When the taxonomy names `relevance.require_any` patterns, a document that does not mention one of
+them enough is not relevant and gets no topics; otherwise a document is relevant when it gets a topic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+import joblib
+import numpy as np
+from scipy import sparse
+
+from pipeline.errors import ConfigError
+from pipeline.taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
+
+RULES_VERSION = "rules-1"
+LINEAR_VERSION = "linear-1"
+MAX_CHARS = 30_000  # text beyond this adds little to a topic decision and costs time
+LEAD_CHARS = 300  # the "lead": title + this much of the text, a feature block of its own
+TITLE_WEIGHT = 3  # a keyword in the title counts like this many in the body
+ANCHOR_MIN_HITS = 2  # relevance anchors needed in a long body when none is in the title
+ANCHOR_LONG_WORDS = 300  # a body shorter than this needs one anchor
+RULE_SCALE = 2.0  # keyword evidence e gives a rule score 1 - exp(-e / RULE_SCALE)
+DEFAULT_THRESHOLD = 0.5  # learned models without a tuned threshold
+RULE_THRESHOLD = 0.6  # keyword rules: about two hits per 1,000 words
+
+
+@dataclass(frozen=True)
+class Labels:
+    topics: list[tuple[str, float]]  # (topic id, score) above the topic's threshold, best first
+    relevant: bool
+
+
+class Classifier(Protocol):
+    version: str
+
+    def classify(self, docs: Sequence[tuple[str, str]]) -> list[Labels]: ...
+
+
+def doc_text(title: str | None, text: str | None) -> str:
+    """Title and body as one string, cut at MAX_CHARS."""
+    title = (title or "").strip()
+    body = (text or "")[:MAX_CHARS]
+    return f"{title}\n{body}" if title else body
+
+
+class KeywordCounter:
+    """Counts each topic's keyword matches, title matches weighted."""
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self.patterns = [t.keyword_pattern() for t in taxonomy.topics]
+        self.anchor = taxonomy.relevance_pattern()
+
+    def counts(self, title: str, text: str) -> list[float]:
+        title, body = (title or ""), (text or "")[:MAX_CHARS]
+        return [
+            (TITLE_WEIGHT * len(p.findall(title)) + len(p.findall(body))) if p is not None else 0.0
+            for p in self.patterns
+        ]
+
+    def anchored(self, title: str, text: str) -> bool:
+        """Whether a document mentions the relevance anchors enough (always, without anchors)."""
+        if self.anchor is None:
+            return True
+        if self.anchor.search(title or ""):
+            return True
+        body = (text or "")[:MAX_CHARS]
+        needed = ANCHOR_MIN_HITS if len(body.split()) >= ANCHOR_LONG_WORDS else 1
+        return len(self.anchor.findall(body)) >= needed
+
+
+class RuleClassifier:
+    """Keyword evidence per topic: e = weighted hits / (1 + words / 1000); score 1 - exp(-e / scale)."""
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self.taxonomy = taxonomy
+        self.counter = KeywordCounter(taxonomy)
+        self.thresholds = [t.threshold or RULE_THRESHOLD for t in taxonomy.topics]
+        self.version = RULES_VERSION
+
+    def scores(self, docs: Sequence[tuple[str, str]]) -> np.ndarray:
+        rows = []
+        for title, text in docs:
+            words = len((text or "")[:MAX_CHARS].split())
+            norm = 1.0 + words / 1000.0
+            rows.append([1.0 - math.exp(-(c / norm) / RULE_SCALE) for c in self.counter.counts(title, text)])
+        return np.asarray(rows, dtype=float).reshape(len(docs), len(self.taxonomy.topics))
+
+    def classify(self, docs: Sequence[tuple[str, str]]) -> list[Labels]:
+        anchored = [self.counter.anchored(title, text) for title, text in docs]
+        scores = np.zeros((len(docs), len(self.taxonomy.topics)))
+        keep = [i for i, ok in enumerate(anchored) if ok]  # off-topic documents need no scoring
+        if keep:
+            scores[keep] = self.scores([docs[i] for i in keep])
+        return decide(self.taxonomy, scores, self.thresholds, anchored, at_least_one=False)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One feature set and regularisation strength tried by cross-validation on the examples."""
+
+    blocks: tuple[str, ...]  # of "words", "lead", "keywords"
+    c: float
+
+
+CANDIDATES = (
+    Candidate(("words",), 8.0),
+    Candidate(("words", "lead"), 4.0),
+    Candidate(("words", "lead", "keywords"), 2.0),
+    Candidate(("words", "lead", "keywords"), 8.0),
+)
+SELECTION_FOLDS = 5
+
+
+class LinearClassifier:
+    """TF-IDF of words (whole text and lead) and keyword counts -> one logistic regression per topic.
+
+    Which feature blocks and which C are used is chosen by cross-validation on the examples; the
+    threshold of each topic is the one that maximises its F1 on the out-of-fold scores.
+    """
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.taxonomy = taxonomy
+        self.version = LINEAR_VERSION
+        self.words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, dtype=np.float32)
+        self.lead = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, dtype=np.float32)
+        self.chosen = CANDIDATES[0]
+        self.selection: dict[str, float] = {}  # candidate -> cross-validated score
+        self.models: list[object] = []
+        self.thresholds: list[float] = []
+        self.at_least_one = False
+        self._counter: KeywordCounter | None = None
+
+    @property
+    def counter(self) -> KeywordCounter:
+        if self._counter is None:  # compiled patterns are not pickled; rebuilt on first use
+            self._counter = KeywordCounter(self.taxonomy)
+        return self._counter
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["_counter"] = None
+        state["taxonomy"] = replace(self.taxonomy, _examples=())  # the model, not its training data
+        return state
+
+    def blocks(self, docs: Sequence[tuple[str, str]], names: Sequence[str], fit: bool = False) -> dict[str, Any]:
+        """The feature blocks named, for these documents."""
+        out: dict[str, Any] = {}
+        if "words" in names:
+            texts = [doc_text(title, text) for title, text in docs]
+            out["words"] = self.words.fit_transform(texts) if fit else self.words.transform(texts)
+        leads = [lead_text(title, text) for title, text in docs]
+        if "lead" in names:
+            out["lead"] = self.lead.fit_transform(leads) if fit else self.lead.transform(leads)
+        if "keywords" in names:
+            whole = [self.counter.counts(title, text) for title, text in docs]
+            first = [self.counter.counts("", lead) for lead in leads]
+            out["keywords"] = sparse.csr_matrix(np.log1p(np.hstack([whole, first])).astype(np.float32))
+        return out
+
+    def fit(self, docs: Sequence[tuple[str, str]], labels: Sequence[frozenset[str]]) -> LinearClassifier:
+        ids = self.taxonomy.topic_ids
+        y = label_matrix(labels, ids)
+        self.at_least_one = all(labels)
+        has_keywords = any(t.keywords for t in self.taxonomy.topics)
+        candidates = [c for c in CANDIDATES if has_keywords or "keywords" not in c.blocks]
+        blocks = self.blocks(docs, ("words", "lead", "keywords" if has_keywords else ""), fit=True)
+        best: tuple[float, Candidate, np.ndarray] | None = None
+        for candidate in candidates:
+            x = stack(blocks, candidate.blocks)
+            oof = out_of_fold(x, y, candidate.c)
+            quality = oof_quality(oof, y, self.at_least_one)
+            self.selection[f"{'+'.join(candidate.blocks)} C={candidate.c:g}"] = round(quality, 4)
+            if best is None or quality > best[0] + 1e-9:
+                best = (quality, candidate, oof)
+        assert best is not None
+        _, self.chosen, oof = best
+        x = stack(blocks, self.chosen.blocks)
+        self.models = [fit_one(x, y[:, j], self.chosen.c) for j in range(len(ids))]
+        self.thresholds = [
+            t.threshold or best_threshold(oof[:, j], y[:, j]) for j, t in enumerate(self.taxonomy.topics)
+        ]
+        return self
+
+    def scores(self, docs: Sequence[tuple[str, str]]) -> np.ndarray:
+        x = stack(self.blocks(docs, self.chosen.blocks), self.chosen.blocks)
+        columns = [positive_proba(m, x) for m in self.models]
+        return np.column_stack(columns).reshape(len(docs), len(self.models))
+
+    def tune(self, docs: Sequence[tuple[str, str]], labels: Sequence[frozenset[str]]) -> None:
+        """Choose each topic's threshold on held-out labelled documents (a dev split)."""
+        y = label_matrix(labels, self.taxonomy.topic_ids)
+        s = self.scores(docs)
+        self.thresholds = [t.threshold or best_threshold(s[:, j], y[:, j]) for j, t in enumerate(self.taxonomy.topics)]
+
+    def classify(self, docs: Sequence[tuple[str, str]]) -> list[Labels]:
+        scores = self.scores(docs)
+        anchored = [self.counter.anchored(title, text) for title, text in docs]
+        return decide(self.taxonomy, scores, self.thresholds, anchored, at_least_one=self.at_least_one)
+
+
+def lead_text(title: str | None, text: str | None) -> str:
+    """The title and the start of the text, where news says what a story is about."""
+    return f"{title or ''}\n{(text or '')[:LEAD_CHARS]}"
+
+
+def stack(blocks: dict[str, Any], names: Sequence[str]) -> sparse.csr_matrix:
+    return sparse.hstack([blocks[name] for name in names]).tocsr()
+
+
+def fit_one(x: sparse.csr_matrix, y: np.ndarray, c: float) -> object:
+    from sklearn.dummy import DummyClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    if y.min() == y.max():  # a topic with no (or only) positive examples
+        return DummyClassifier(strategy="constant", constant=int(y[0])).fit(x, y)
+    return LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(x, y)
+
+
+def out_of_fold(x: sparse.csr_matrix, y: np.ndarray, c: float, folds: int = SELECTION_FOLDS) -> np.ndarray:
+    """Scores of every example from a model that did not see it (k-fold)."""
+    from sklearn.model_selection import KFold
+
+    oof = np.zeros(y.shape, dtype=float)
+    for train, test in KFold(min(folds, len(y)), shuffle=True, random_state=13).split(x):
+        for j in range(y.shape[1]):
+            oof[test, j] = positive_proba(fit_one(x[train], y[train, j], c), x[test])
+    return oof
+
+
+def oof_quality(oof: np.ndarray, y: np.ndarray, at_least_one: bool) -> float:
+    """Mean of example-F1 and micro-F1 of out-of-fold scores at per-topic best thresholds."""
+    thresholds = [best_threshold(oof[:, j], y[:, j]) for j in range(y.shape[1])]
+    pred = oof >= np.asarray(thresholds)
+    if at_least_one:
+        empty = ~pred.any(axis=1)
+        pred[empty, oof[empty].argmax(axis=1)] = True
+    inter = (pred & (y == 1)).sum(axis=1)
+    sizes = pred.sum(axis=1) + y.sum(axis=1)
+    example = np.where(sizes == 0, 1.0, 2 * inter / np.maximum(sizes, 1)).mean()
+    micro = 2 * inter.sum() / max(sizes.sum(), 1)
+    return float((example + micro) / 2)
+
+
+def positive_proba(model: object, x: sparse.csr_matrix) -> np.ndarray:
+    proba = model.predict_proba(x)  # type: ignore[attr-defined]
+    classes = list(model.classes_)  # type: ignore[attr-defined]
+    return proba[:, classes.index(1)] if 1 in classes else np.zeros(x.shape[0])
+
+
+def label_matrix(labels: Sequence[frozenset[str]], ids: Sequence[str]) -> np.ndarray:
+    return np.asarray([[1 if i in row else 0 for i in ids] for row in labels], dtype=int).reshape(len(labels), len(ids))
+
+
+def best_threshold(scores: np.ndarray, truth: np.ndarray) -> float:
+    """The threshold that maximises F1 of one topic on these scores (0.5 without positives)."""
+    if truth.sum() == 0:
+        return DEFAULT_THRESHOLD
+    best, best_f1 = DEFAULT_THRESHOLD, -1.0
+    for threshold in np.arange(0.05, 0.951, 0.025):
+        pred = scores >= threshold
+        tp = float((pred & (truth == 1)).sum())
+        f1 = 2 * tp / (pred.sum() + truth.sum()) if pred.sum() + truth.sum() else 0.0
+        if f1 > best_f1 + 1e-9:
+            best, best_f1 = float(threshold), f1
+    return round(best, 3)
+
+
+def decide(
+    taxonomy: Taxonomy,
+    scores: np.ndarray,
+    thresholds: Sequence[float],
+    anchored: Sequence[bool],
+    *,
+    at_least_one: bool,
+) -> list[Labels]:
+    """Scores -> labels: topics at or above their threshold; the best one if at least one is required."""
+    ids = taxonomy.topic_ids
+    out = []
+    for row, ok in zip(scores, anchored, strict=True):
+        if not ok:
+            out.append(Labels([], False))
+            continue
+        chosen = [(ids[j], round(float(row[j]), 4)) for j in range(len(ids)) if row[j] >= thresholds[j]]
+        if not chosen and at_least_one and len(ids):
+            best = int(np.argmax(row))
+            chosen = [(ids[best], round(float(row[best]), 4))]
+        chosen.sort(key=lambda pair: -pair[1])
+        out.append(Labels(chosen, bool(chosen)))
+    return out
+
+
+_LOADED: dict[tuple[str, str], Classifier] = {}
+
+
+def get_classifier(taxonomy: Taxonomy, cache_dir: Path | None = None) -> Classifier:
+    """The classifier for this taxonomy: trained on its examples (cached by hash) or rule-based."""
+    if not taxonomy.has_examples:
+        return RuleClassifier(taxonomy)
+    key = (taxonomy.hash, LINEAR_VERSION)
+    if key in _LOADED:
+        return _LOADED[key]
+    path = cache_dir / f"{taxonomy.hash}-{LINEAR_VERSION}.joblib" if cache_dir else None
+    model = _load_cached(path) if path else None
+    if model is None:
+        model = train(taxonomy)
+        if path:
+            _save_cached(model, path)
+    _LOADED[key] = model
+    return model
+
+
+def train(taxonomy: Taxonomy) -> LinearClassifier:
+    examples = taxonomy.examples
+    if len(examples) < 10:
+        raise ConfigError(f"{taxonomy.path}: {len(examples)} labelled examples are too few to train on (need 10)")
+    log.info("training a classifier for taxonomy %s on %d examples", taxonomy.name, len(examples))
+    docs = [("", e.text) for e in examples]
+    return LinearClassifier(taxonomy).fit(docs, [e.labels for e in examples])
+
+
+def _load_cached(path: Path) -> LinearClassifier | None:
+    if not path.is_file():
+        return None
+    try:
+        model = joblib.load(path)
+    except (OSError, EOFError, ValueError, AttributeError, ImportError) as exc:
+        log.warning("ignoring unreadable cached model %s: %s", path, exc)
+        return None
+    return model if isinstance(model, LinearClassifier) else None
+
+
+def _save_cached(model: LinearClassifier, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{hashlib.sha1(str(path).encode()).hexdigest()[:6]}")
+    joblib.dump(model, tmp, compress=3)
+    tmp.replace(path)

@@ -1,0 +1,186 @@
+"""The archive side of classification: sync `topics`, write labels, relabel after a taxonomy change.
+
+Every label is stored with its score, the classifier version and the taxonomy hash; an article's
+decision (relevant or not) goes to `article_classifications` and `articles.relevant`. Writes skip
+unchanged rows, so running the same taxonomy twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from pipeline.classification.models import Classifier, Labels, get_classifier
+from pipeline.errors import ConfigError
+from pipeline.taxonomy import Taxonomy, load_taxonomy
+
+COUNT_KEYS = ("classified", "relevant", "not_relevant", "labels", "changed")
+ProgressFn = Callable[[int, int], None]  # (articles done, articles to do)
+
+
+def load_for(taxonomy_path: Path, cache_dir: Path | None) -> tuple[Taxonomy, Classifier]:
+    taxonomy = load_taxonomy(taxonomy_path)
+    return taxonomy, get_classifier(taxonomy, cache_dir)
+
+
+def sync_topics(conn: psycopg.Connection[Any], taxonomy: Taxonomy) -> int:
+    """Upsert the taxonomy's topics into `topics`; returns how many rows changed."""
+    rows = [(t.id, t.label, t.description, taxonomy.name, taxonomy.hash) for t in taxonomy.topics]
+    with conn.cursor() as cur:
+        cur.executemany(
+            """INSERT INTO topics (id, label, description, taxonomy, taxonomy_hash)
+               VALUES (%s, %s, %s, %s, %s)
+               ON CONFLICT (id) DO UPDATE SET label = EXCLUDED.label, description = EXCLUDED.description,
+                   taxonomy = EXCLUDED.taxonomy, taxonomy_hash = EXCLUDED.taxonomy_hash
+               WHERE (topics.label, topics.description, topics.taxonomy, topics.taxonomy_hash)
+                     IS DISTINCT FROM (EXCLUDED.label, EXCLUDED.description, EXCLUDED.taxonomy,
+                                       EXCLUDED.taxonomy_hash)""",
+            rows,
+        )
+        return max(cur.rowcount, 0)
+
+
+def classify_articles(
+    conn: psycopg.Connection[Any],
+    article_ids: Sequence[int],
+    taxonomy_path: Path,
+    cache_dir: Path | None = None,
+) -> dict[str, int]:
+    """Classify these articles and store labels, in the caller's transaction. Idempotent."""
+    taxonomy, classifier = load_for(taxonomy_path, cache_dir)
+    sync_topics(conn, taxonomy)
+    return _classify_batch(conn, list(article_ids), taxonomy, classifier)
+
+
+def _classify_batch(
+    conn: psycopg.Connection[Any], article_ids: list[int], taxonomy: Taxonomy, classifier: Classifier
+) -> dict[str, int]:
+    counts = dict.fromkeys(COUNT_KEYS, 0)
+    if not article_ids:
+        return counts
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT id, coalesce(title, ''), text FROM articles WHERE id = ANY(%s) ORDER BY id",
+            (article_ids,),
+        )
+        rows = cur.fetchall()
+    missing = len(set(article_ids)) - len(rows)
+    if missing:
+        counts["skip:no_article"] = missing
+    if not rows:
+        return counts
+    labels = classifier.classify([(title, text) for _, title, text in rows])
+    ids = [row[0] for row in rows]
+    counts["changed"] = _store(conn, ids, labels, classifier.version, taxonomy.hash)
+    counts["classified"] = len(rows)
+    counts["relevant"] = sum(1 for lab in labels if lab.relevant)
+    counts["not_relevant"] = len(rows) - counts["relevant"]
+    counts["labels"] = sum(len(lab.topics) for lab in labels)
+    return counts
+
+
+def _store(
+    conn: psycopg.Connection[Any], ids: list[int], labels: list[Labels], version: str, taxonomy_hash: str
+) -> int:
+    """Replace these articles' labels; returns the number of labels added or removed."""
+    new = {(aid, topic): score for aid, lab in zip(ids, labels, strict=True) for topic, score in lab.topics}
+    with conn.cursor() as cur:
+        cur.execute("SELECT article_id, topic_id FROM article_topics WHERE article_id = ANY(%s)", (ids,))
+        old = {(aid, topic) for aid, topic in cur.fetchall()}
+        gone = sorted(old - new.keys())
+        if gone:
+            cur.executemany("DELETE FROM article_topics WHERE article_id = %s AND topic_id = %s", gone)
+        cur.executemany(
+            """INSERT INTO article_topics (article_id, topic_id, score, classifier_version, taxonomy_hash)
+               VALUES (%s, %s, %s, %s, %s)
+               ON CONFLICT (article_id, topic_id) DO UPDATE SET score = EXCLUDED.score,
+                   classifier_version = EXCLUDED.classifier_version, taxonomy_hash = EXCLUDED.taxonomy_hash,
+                   labelled_at = now()
+               WHERE (article_topics.score, article_topics.classifier_version, article_topics.taxonomy_hash)
+                 IS DISTINCT FROM (EXCLUDED.score, EXCLUDED.classifier_version, EXCLUDED.taxonomy_hash)""",
+            [(aid, topic, score, version, taxonomy_hash) for (aid, topic), score in sorted(new.items())],
+        )
+        _store_decisions(cur, ids, labels, version, taxonomy_hash)
+    return len(gone) + len(new.keys() - old)
+
+
+def _store_decisions(
+    cur: psycopg.Cursor[Any], ids: list[int], labels: list[Labels], version: str, taxonomy_hash: str
+) -> None:
+    rows = [(aid, lab.relevant, version, taxonomy_hash) for aid, lab in zip(ids, labels, strict=True)]
+    cur.executemany(
+        """INSERT INTO article_classifications (article_id, relevant, classifier_version, taxonomy_hash)
+           VALUES (%s, %s, %s, %s)
+           ON CONFLICT (article_id) DO UPDATE SET relevant = EXCLUDED.relevant,
+               classifier_version = EXCLUDED.classifier_version, taxonomy_hash = EXCLUDED.taxonomy_hash,
+               classified_at = now()
+           WHERE (article_classifications.relevant, article_classifications.classifier_version,
+                  article_classifications.taxonomy_hash)
+                 IS DISTINCT FROM (EXCLUDED.relevant, EXCLUDED.classifier_version, EXCLUDED.taxonomy_hash)""",
+        rows,
+    )
+    cur.executemany(
+        """UPDATE articles SET relevant = %s, updated_at = now()
+           WHERE id = %s AND relevant IS DISTINCT FROM %s""",
+        [(lab.relevant, aid, lab.relevant) for aid, lab in zip(ids, labels, strict=True)],
+    )
+
+
+def stale_article_ids(conn: psycopg.Connection[Any], version: str, taxonomy_hash: str) -> list[int]:
+    """Articles never classified, or classified by another classifier version or taxonomy."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT a.id FROM articles a
+               LEFT JOIN article_classifications c ON c.article_id = a.id
+               WHERE c.article_id IS NULL OR c.classifier_version <> %s OR c.taxonomy_hash <> %s
+               ORDER BY a.id""",
+            (version, taxonomy_hash),
+        )
+        return [row[0] for row in cur.fetchall()]
+
+
+def reclassify(
+    conn: psycopg.Connection[Any],
+    taxonomy_path: Path,
+    *,
+    batch_size: int = 500,
+    progress: ProgressFn | None = None,
+    cache_dir: Path | None = None,
+) -> dict[str, int]:
+    """Relabel every article whose labels came from another taxonomy or classifier, committing per batch.
+
+    Re-runnable: an interrupted run resumes where it stopped; a second run finds nothing to do.
+    """
+    if batch_size < 1:
+        raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
+    taxonomy, classifier = load_for(taxonomy_path, cache_dir)
+    sync_topics(conn, taxonomy)
+    conn.commit()
+    todo = stale_article_ids(conn, classifier.version, taxonomy.hash)
+    totals: dict[str, int] = {"to_do": len(todo), "batches": 0, **dict.fromkeys(COUNT_KEYS, 0)}
+    for start in range(0, len(todo), batch_size):
+        with conn.transaction():
+            counts = _classify_batch(conn, todo[start : start + batch_size], taxonomy, classifier)
+        conn.commit()
+        totals["batches"] += 1
+        for key, value in counts.items():
+            totals[key] = totals.get(key, 0) + value
+        if progress is not None:
+            progress(min(start + batch_size, len(todo)), len(todo))
+    totals["topics_removed"] = _drop_unused_topics(conn, taxonomy)
+    conn.commit()
+    return totals
+
+
+def _drop_unused_topics(conn: psycopg.Connection[Any], taxonomy: Taxonomy) -> int:
+    """Topics no longer in the taxonomy and no longer on any article."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """DELETE FROM topics t WHERE NOT (t.id = ANY(%s))
+               AND NOT EXISTS (SELECT 1 FROM article_topics x WHERE x.topic_id = t.id)""",
+            (taxonomy.topic_ids,),
+        )
+        return max(cur.rowcount, 0)
