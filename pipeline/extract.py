@@ -1,0 +1,202 @@
+"""Article extraction: main text and metadata from one HTML page.
+
+trafilatura is the engine. Around it: decoding with charset detection, one parse shared by the
+metadata and the text, metadata with its provenance (JSON-LD, meta tags, URL, text), untrusted
+dates kept out, language detection, and site-level boilerplate learned from other pages of the
+same site (`learn_site_profile`, `SiteProfile`). See docs/extraction.md for design and figures.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import version
+from typing import Any
+
+from lxml.html import HtmlElement
+
+from pipeline.errors import Skip
+from pipeline.extraction.boilerplate import SiteProfile
+from pipeline.extraction.decode import decode_html, parse_html
+from pipeline.extraction.language import detect_language
+from pipeline.extraction.metadata import PageMeta, page_metadata
+from pipeline.extraction.store import load_site_profile, update_site_profile
+from pipeline.extraction.text import main_text
+from pipeline.urls import source_of
+
+__all__ = [
+    "EXTRACTOR_VERSION",
+    "Extraction",
+    "SiteProfile",
+    "extract",
+    "extract_many",
+    "learn_site_profile",
+    "load_site_profile",
+    "update_site_profile",
+]
+
+EXTRACTOR_VERSION = f"newsflow-extract/2 trafilatura/{version('trafilatura')}"
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Fewer words than this is a menu item or a caption, not article text. (How long an article must be
+# to be kept is the caller's policy: settings.min_article_words.)
+MIN_TEXT_WORDS = 5
+
+
+@dataclass
+class Extraction:
+    url: str | None
+    canonical_url: str | None
+    aliases: list[str]
+    title: str | None
+    authors: list[str]
+    published_at: datetime | None
+    date_source: str
+    date_note: str | None
+    language: str | None
+    sitename: str | None
+    text: str
+    dropped: dict[str, int] = field(default_factory=dict)  # boilerplate removed, by kind
+    unfiltered_text: str = field(default="", repr=False, compare=False)
+    meta: PageMeta | None = field(default=None, repr=False, compare=False)
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (ISO dates), without the internal page metadata."""
+        data = asdict(self)
+        data.pop("meta", None)
+        data.pop("unfiltered_text", None)
+        data["published_at"] = self.published_at.isoformat() if self.published_at else None
+        return data
+
+
+def _tidy(text: str) -> str:
+    lines = (line.strip() for line in _BLANK_LINES.sub("\n", text).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _extract_unfiltered(tree: HtmlElement, url: str | None, now: datetime) -> Extraction:
+    meta = page_metadata(tree, url, now)
+    found = main_text(tree, url or meta.canonical_url, meta)
+    text = _tidy(found.text)
+    return Extraction(
+        url=url,
+        canonical_url=meta.canonical_url,
+        aliases=meta.aliases,
+        title=meta.title,
+        authors=meta.authors,
+        published_at=meta.published_at,
+        date_source=meta.date_source,
+        date_note=meta.date_note,
+        language=None,
+        sitename=meta.sitename,
+        text=text,
+        dropped=found.dropped,
+        meta=meta,
+    )
+
+
+def _finish(result: Extraction, site: SiteProfile | None) -> Extraction:
+    result.unfiltered_text = result.text
+    if site is not None and result.text:
+        keep = (result.title, result.meta.description if result.meta else None)
+        result.text, removed = site.filter(result.text, keep=keep)
+        if removed:
+            result.dropped["site_boilerplate"] = removed
+        result.text = _tidy(result.text)
+    if len(_WORD.findall(result.text)) < MIN_TEXT_WORDS:
+        raise Skip("no_text", f"{result.url or ''} {result.text[:80]!r}".strip())
+    result.language = detect_language(result.text, result.meta.html_lang if result.meta else None)
+    return result
+
+
+def extract(
+    html: str | bytes,
+    url: str | None = None,
+    *,
+    site: SiteProfile | None = None,
+    now: datetime | None = None,
+) -> Extraction:
+    """Main text and metadata of one page. Raises Skip("not_html"), Skip("too_large") or
+    Skip("no_text")."""
+    tree = parse_html(decode_html(html))
+    return _finish(_extract_unfiltered(tree, url, now or datetime.now(UTC)), site)
+
+
+def unfiltered_text(html: str | bytes, url: str | None = None) -> str:
+    """The page's main text before site boilerplate is removed (what profiles learn from)."""
+    text = _extract_unfiltered(parse_html(decode_html(html)), url, datetime.now(UTC)).text
+    if not text:
+        raise Skip("no_text", url or "")
+    return text
+
+
+def learn_site_profile(pages: Sequence[str | bytes], *, now: datetime | None = None) -> SiteProfile:
+    """Site-level boilerplate learned from several pages of one site (pages that cannot be read
+    are left out)."""
+    when = now or datetime.now(UTC)
+    profile = SiteProfile()
+    for page in pages:
+        try:
+            result = _extract_unfiltered(parse_html(decode_html(page)), None, when)
+        except Skip:
+            continue  # an unreadable page teaches nothing about the site
+        profile.add_page(result.text)
+    return profile
+
+
+def site_key(url: str | None) -> str:
+    """The outlet a page belongs to (its registered domain, as `articles.source`), for grouping
+    pages by site; "" when unknown."""
+    if not url:
+        return ""
+    try:
+        return source_of(url)
+    except Skip:
+        return ""  # no host: the page is extracted on its own
+
+
+def extract_many(
+    pages: Sequence[tuple[str | bytes, str | None]],
+    *,
+    sites: Mapping[str, SiteProfile] | Callable[[str], SiteProfile | None] | None = None,
+    now: datetime | None = None,
+    tick: Callable[[int], None] | None = None,
+) -> list[Extraction | Skip]:
+    """Extract several pages, learning each site's boilerplate from the given pages of that site
+    (grouped by the registered domain of the page's URL, else of its canonical URL) plus the stored
+    profile of that site: `sites` maps a site to its profile, or is a function that loads it (e.g.
+    `lambda source: load_site_profile(conn, source)`). Each page is parsed and run through trafilatura once; a
+    page's result is a Skip when it cannot be extracted."""
+    when = now or datetime.now(UTC)
+    raw: list[Extraction | Skip] = []
+    for html, url in pages:
+        try:
+            raw.append(_extract_unfiltered(parse_html(decode_html(html)), url, when))
+        except Skip as skip:
+            raw.append(skip)
+        if tick:
+            tick(1)
+    lookup = sites.get if isinstance(sites, Mapping) else sites
+    profiles: dict[str, SiteProfile] = {}
+    for item in raw:
+        if isinstance(item, Extraction):
+            key = site_key(item.url or item.canonical_url)
+            if not key:
+                continue
+            if key not in profiles:
+                stored = lookup(key) if lookup else None
+                profiles[key] = stored.copy() if stored else SiteProfile()
+            profiles[key].add_page(item.text)
+    results: list[Extraction | Skip] = []
+    for item in raw:
+        if isinstance(item, Skip):
+            results.append(item)
+            continue
+        profile = profiles.get(site_key(item.url or item.canonical_url))
+        try:
+            results.append(_finish(item, profile))
+        except Skip as skip:
+            results.append(skip)
+    return results

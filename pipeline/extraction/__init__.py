@@ -1,0 +1,1 @@
+"""Helpers of newsflow's article extraction: benchmark scoring, site boilerplate, metadata."""

@@ -1,0 +1,114 @@
+"""From bytes to a parsed HTML tree: size limit, binary sniffing, charset detection.
+
+Charset order: a byte-order mark; valid UTF-8 (near-certain when the bytes decode); the charset the
+page declares in `<meta>`; charset_normalizer's guess; UTF-8 with replacement as the last resort.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import io
+import re
+import zlib
+
+from lxml.html import HtmlElement
+
+from pipeline.errors import Skip
+
+MAX_HTML_BYTES = 20_000_000
+_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\x00\x00\x01\x00", b"OggS",
+                 b"ID3", b"RIFF", b"\x7fELF", b"BZh", b"\xfd7zXZ", b"wOFF", b"wOF2")  # fmt: skip
+_DECLARED = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
+_HTML_MARKUP = re.compile(
+    r"<\s*(?:!doctype\s+html|html|head|body|div|p|article|main|section|title|meta|span|table|h[1-6]|br)\b",
+    re.I,
+)
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
+# WHATWG: a page declaring latin-1 is decoded as windows-1252.
+_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252",
+            "ascii": "cp1252", "x-sjis": "shift_jis", "gb2312": "gb18030", "gbk": "gb18030"}  # fmt: skip
+
+
+def _gunzip(data: bytes) -> bytes:
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            out = stream.read(MAX_HTML_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise Skip("not_html", f"broken gzip: {exc}") from exc
+    if len(out) > MAX_HTML_BYTES:
+        raise Skip("too_large", f"more than {MAX_HTML_BYTES} bytes once decompressed")
+    return out
+
+
+def _declared_charset(data: bytes) -> str | None:
+    match = _DECLARED.search(data[:8192])
+    if not match:
+        return None
+    declared = match.group(1).decode("ascii", "replace").lower()
+    name = _ALIASES.get(declared, declared)
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def _guess(data: bytes) -> str | None:
+    from charset_normalizer import from_bytes
+
+    sample = data if len(data) < 200_000 else data[:100_000] + data[-100_000:]
+    best = from_bytes(sample).best()
+    return best.encoding if best is not None else None
+
+
+def decode_bytes(data: bytes) -> str:
+    for bom, bom_codec in _BOMS:
+        if data.startswith(bom):
+            return data.decode(bom_codec, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    for codec in (_declared_charset(data), _guess(data)):
+        if codec:
+            try:
+                return data.decode(codec)
+            except (UnicodeDecodeError, LookupError):
+                continue  # a wrong declaration is common; try the next guess
+    return data.decode("utf-8", errors="replace")
+
+
+def _looks_binary(data: bytes) -> bool:
+    head = data[:4096]
+    return head.startswith(_BINARY_MAGIC) or b"\x00" in head
+
+
+def decode_html(html: str | bytes) -> str:
+    """The page as text, or Skip("not_html") / Skip("too_large")."""
+    if isinstance(html, bytes):
+        if len(html) > MAX_HTML_BYTES:
+            raise Skip("too_large", f"{len(html)} bytes")
+        if html[:2] == b"\x1f\x8b":
+            html = _gunzip(html)
+        if not any(html.startswith(bom) for bom, _ in _BOMS) and _looks_binary(html):
+            raise Skip("not_html", "binary content")
+        text = decode_bytes(html)
+    elif isinstance(html, str):
+        text = html
+    else:
+        raise Skip("not_html", f"expected str or bytes, got {type(html).__name__}")
+    if len(text) > MAX_HTML_BYTES:
+        raise Skip("too_large", f"{len(text)} characters")
+    if not _HTML_MARKUP.search(text[:200_000]):
+        raise Skip("not_html", "no HTML markup")
+    return text
+
+
+def parse_html(text: str) -> HtmlElement:
+    from trafilatura.utils import load_html
+
+    tree = load_html(text)
+    if tree is None or len(tree) == 0:
+        raise Skip("not_html", "lxml found no document")
+    return tree

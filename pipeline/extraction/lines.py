@@ -1,0 +1,161 @@
+"""Boilerplate lines that survive trafilatura, recognised by what they say.
+
+Each rule targets one kind of page furniture named in the extraction issue, in the languages the
+corpora and the first deployment need most (English, German, French, Spanish, Portuguese, Italian,
+Dutch, Arabic stays untouched): "related"/"read more" headings and teaser links, share and follow
+prompts, newsletter sign-ups, comment-section headings, photo credits and copyright lines,
+reading-time labels, advertisement labels and loading placeholders. Every rule is bounded by a
+maximum line length in words, so a sentence of the article that merely mentions a newsletter or a
+photo is kept.
+
+Rules that were measured and rejected (they removed more article text than boilerplate on both
+benchmarks): lines that are only a date, and "Reporting by / Editing by" credit lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+RELATED = (
+    r"(see|read) (more|the full|the rest)( of)?( (the|this))? (story|article)|continue reading|weiterlesen|"
+    r"read (more|next|also)|related( (articles?|stories|posts?|content|coverage|links|reading|roundup))?|"
+    r"see (also|more)|more (on|about) (this|that)( story| topic)?|also read|also on \S+|don'?t miss|"
+    r"you (may|might) (also )?(like|enjoy|be interested)|recommended( for you| stories| reading)?|"
+    r"most (read|popular|viewed|shared)|popular on .{1,30}|more (from|stories|news|coverage|headlines)|"
+    r"(trending|top) (now|stories)|what to read next|further reading|more:|"
+    r"auch interessant|(das|dies) (thema )?könnte (dich|sie) auch interessieren|mehr zum thema|"
+    r"weitere (themen|artikel|beiträge|nachrichten|informationen)|empfohlene (beiträge|artikel)|"
+    r"lesen sie auch|zum thema|à lire (aussi|également)|lire aussi|voir aussi|sur le même sujet|"
+    r"leia (também|mais)|veja também|lee también|leer más|te puede interesar|leggi anche|"
+    r"potrebbe interessarti|lees ook|meer over|"
+    r"lea (también|más)|lee (más)|le puede interesar|vea también|puedes ver|ver también|"
+    r"(contenido|notas|noticias|artículos) relacionad[oa]s?|más sobre|"
+    r"auch lesen|lesen sie (hier|mehr)|mehr themen|zum weiterlesen|schon gelesen\??|"
+    r"weitere artikel( zum thema)?|top-themen|czytaj (też|także|również|więcej)|dowiedz się więcej|"
+    r"zobacz (też|także)"
+)
+SHARE = (
+    r"share (this|on|the story|via)|shares?|teilen( mit)?|partager|compartir|compartilhe|condividi|"
+    r"follow (us|me|him|her|[\w .@]+ on (twitter|facebook|instagram))|like this (story|article)\?|"
+    r"tweet( this)?|email this|print( this)?( article)?|drucken|imprimer|bewerten:?|rate this"
+)
+SIGNUP = (
+    r"newsletter|sign(ing)? up|subscribe|subscription|abonn|inscri(vez|be|ption)|suscr[ií]b|"
+    r"(in|to) your inbox|get the latest|thanks for signing|registrieren sie sich|jetzt anmelden|"
+    r"log ?in to comment|create (a free )?account|stay (informed|in touch|connected|up to date)"
+)
+# A call to action, not a mention: "the group's newsletter al-Naba" is article text.
+SIGNUP_STRONG = (
+    r"\b(sign(ing)? up|subscribe|register|get|receive)\b.{0,40}\bnewsletters?\b|\bour newsletters?\b|"
+    r"\bnewsletters?\b.{0,40}\b(sign up|subscribe|inbox)|(in|to) your inbox|thanks for signing|"
+    r"subscribe to (our|the)|sign up (for|to) (our|the) |sign up (to|for) (receive|get) (updates|alerts|news)|"
+    r"\bsubscribe (now|today)\b|sign up to get"
+)
+COMMENTS = (
+    r"\d* ?comments?|kommentare?( insgesamt)?:?|\d* ?commentaires?|comentários?|comentarios?|"
+    r"leave a (reply|comment)|schreibe(n sie)? einen kommentar|post a comment|"
+    r"join the (conversation|discussion)|show comments|add (a )?comment|keine kommentare|no comments( yet)?"
+)
+CREDIT = (
+    r"(file photo|photo|image|picture|foto|bild|titelbild|beitragsbild|cr[ée]dits?( photos?)?|credit|"
+    r"illustration|video|grafik|fotos?|source|quelle|fonte|fuente|map)s?\s*(:|©|by\b)|"
+    r"getty ?images|shutterstock|afp photo|ap photo|reuters/|/reuters|"
+    r"image illustrative|symbolbild|beitragsbild"
+)
+COPYRIGHT = (
+    r"©|\(c\) ?\d{4}|copyright|all rights reserved|alle rechte vorbehalten|tous droits réservés|"
+    r"todos los derechos reservados"
+)
+# "(SANA/via Reuters)", "(AP Photo/Hadi Mizban)", "(Video: The Washington Post)" closing a caption.
+CAPTION_CREDIT = (
+    r"\([^()]*\b(?:photo|video|via|foto|bild|reuters|afp|ap|getty|epa|xinhua|anadolu|images?)\b[^()]*\)\W*$"
+)
+READING_TIME = (
+    r"\d+ ?min(ute)?s?( read|\.? lesezeit)|lesezeit|tempo de leitura|temps de lecture|tiempo de lectura|"
+    r"reading time"
+)
+ADS = r"advertisement|anzeige|werbung|publicité|publicidad|pubblicità|sponsored( content)?|paid (post|content)|ad"
+LOADING = r"(loading|wird geladen|chargement|cargando)( \.\.\.|…)?"
+# "Anzeige - ...", "*Werbung. Dieser Beitrag enthält Werbung", "Sponsored: ...": a label, then punctuation.
+AD_LABEL = r"(advertisement|anzeige|werbung|publicité|publicidad|sponsored)\s*[-–:.,|]"
+# "Aktualisiert am 17.01.2021", "Last modified: 03-10-2004": when a page was edited, not published.
+UPDATED = r"(last (modified|updated)|updated (on|at)|aktualisiert|zuletzt aktualisiert|letzte änderung|mis à jour)\b"
+
+
+def _whole(pattern: str) -> re.Pattern[str]:
+    """The line is exactly this (give or take punctuation)."""
+    return re.compile(r"^\W*(?:" + pattern + r")\W*$", re.I)
+
+
+def _start(pattern: str) -> re.Pattern[str]:
+    return re.compile(r"^\W*(?:" + pattern + r")", re.I)
+
+
+# (kind, pattern, max words in the line)
+RULES: tuple[tuple[str, re.Pattern[str], int], ...] = (
+    ("related", _whole(RELATED), 8),
+    ("share", _whole(SHARE), 8),
+    ("signup", re.compile(SIGNUP_STRONG, re.I), 30),
+    ("signup", _whole(SIGNUP), 4),
+    ("signup", re.compile(r"\bnewsletters?\W*$", re.I), 4),
+    ("comments", _whole(COMMENTS), 6),
+    ("credit", _start(CREDIT), 40),
+    ("credit", re.compile(CREDIT, re.I), 12),
+    ("credit", re.compile(CAPTION_CREDIT, re.I), 40),
+    ("copyright", re.compile(COPYRIGHT, re.I), 25),
+    ("reading_time", _start(READING_TIME), 8),
+    ("ads", _whole(ADS), 3),
+    ("loading", _whole(LOADING), 4),
+    ("ads", _start(AD_LABEL), 12),
+    ("updated", _start(UPDATED), 8),
+)
+# "Read more: <headline of another story>": a teaser link with its label.
+RELATED_LABEL = _start(RELATED)
+RELATED_LABEL_MAX_WORDS = 25
+_LABEL_END = re.compile(r"[:»|?]")
+
+
+def word_count(line: str) -> int:
+    return len(_WORD.findall(line))
+
+
+def boilerplate_kind(line: str) -> str | None:
+    """Which kind of boilerplate this line is, or None for article text."""
+    words = word_count(line)
+    if words == 0:
+        return None
+    for kind, pattern, max_words in RULES:
+        if words <= max_words and pattern.search(line):
+            return kind
+    if words <= RELATED_LABEL_MAX_WORDS and _LABEL_END.search(line[:40]) and RELATED_LABEL.match(line):
+        return "related"
+    return None
+
+
+def drop_boilerplate_lines(lines: Iterable[str]) -> tuple[list[str], dict[str, int]]:
+    """The lines that are not boilerplate, and how many of each kind were dropped."""
+    kept: list[str] = []
+    dropped: dict[str, int] = {}
+    for line in lines:
+        kind = boilerplate_kind(line)
+        if kind is None:
+            kept.append(line)
+        else:
+            dropped[kind] = dropped.get(kind, 0) + 1
+    return kept, dropped
+
+
+def drop_leading_title(lines: list[str], titles: Iterable[str | None], max_lines: int = 3) -> list[str]:
+    """Remove the headline repeated at the top of the text (the title is kept as metadata)."""
+    heads = {_norm(t) for t in titles if t} - {""}
+    start = 0
+    while start < min(max_lines, len(lines) - 1) and _norm(lines[start]) in heads:
+        start += 1
+    return lines[start:]
+
+
+def _norm(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower()))

@@ -1,0 +1,136 @@
+"""The main text of a page, one paragraph per line.
+
+trafilatura (balanced settings, comments off, tables on) finds the main content; it is asked to
+keep links so that paragraphs that are nothing but a link (a teaser for another story, "Read more"
+with a headline, a list of related stories) can be recognised and dropped. Then the links are
+flattened to their text, the headline repeated at the top is removed, and boilerplate lines are
+dropped by kind (lines.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+from lxml.html import HtmlElement
+from trafilatura import bare_extraction
+from trafilatura.xml import xmltotxt
+
+from pipeline.extraction.lines import drop_boilerplate_lines, drop_leading_title
+from pipeline.extraction.metadata import PageMeta
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Kept links are only for measuring link density; trafilatura's warnings about empty or odd links
+# would be noise on every run.
+logging.getLogger("trafilatura.xml").setLevel(logging.ERROR)
+LINK_PARAGRAPH_MIN_WORDS = 1
+LINK_PARAGRAPH_MAX_WORDS = 25
+LINK_PARAGRAPH_MAX_CHARS = 160
+LINK_PARAGRAPH_SHARE = 0.9
+# A link written out (URL, e-mail address) is cited content; a sentence ending in punctuation is text.
+_CITED_OR_SENTENCE = re.compile(r"(https?://|www\.|@\w)|[.!?…。！？]\W*$")
+
+
+@dataclass
+class TextResult:
+    text: str
+    dropped: dict[str, int] = field(default_factory=dict)
+
+
+def _words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def _link_words(elem: etree._Element) -> int:
+    return sum(_words("".join(ref.itertext())) for ref in elem.iter("ref"))
+
+
+def is_link_paragraph(elem: etree._Element) -> bool:
+    """A short paragraph or heading whose words are (nearly) all link text: a teaser for another
+    page. Written-out URLs and e-mail addresses, and full sentences, are not teasers."""
+    text = " ".join("".join(elem.itertext()).split())
+    words = _words(text)
+    if not LINK_PARAGRAPH_MIN_WORDS <= words <= LINK_PARAGRAPH_MAX_WORDS or len(text) > LINK_PARAGRAPH_MAX_CHARS:
+        return False
+    if _CITED_OR_SENTENCE.search(text):
+        return False
+    return _link_words(elem) >= LINK_PARAGRAPH_SHARE * words
+
+
+def _remove_keeping_tail(elem: etree._Element) -> None:
+    parent = elem.getparent()
+    if parent is None:
+        return
+    tail = elem.tail
+    if tail and tail.strip():
+        previous = elem.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(elem)
+
+
+def drop_link_paragraphs(body: etree._Element) -> int:
+    doomed = [elem for elem in body.iter("p", "head") if is_link_paragraph(elem)]
+    for elem in doomed:
+        _remove_keeping_tail(elem)
+    return len(doomed)
+
+
+# Class names of an article's body container. Some layouts cut the body into several containers of the
+# same class with advertisements between them; trafilatura then keeps only the first part.
+_BODY_CLASS = re.compile(
+    r"(^|\s)((article|story)[-_]{1,2}(body|content|text)|body__container|articlebody|storybody)(\s|$)", re.I
+)
+
+
+def join_split_body(tree: HtmlElement) -> int:
+    """Move the content of later containers with the same body class into the first one (in place).
+    Returns how many containers were joined."""
+    groups: dict[tuple[str, str], list[HtmlElement]] = {}
+    for elem in tree.iter("div", "section"):
+        cls = elem.get("class") or ""
+        if cls and _BODY_CLASS.search(cls) and elem.find(".//p") is not None:
+            groups.setdefault((elem.tag, cls), []).append(elem)
+    joined = 0
+    for first, *rest in (members for members in groups.values() if len(members) > 1):
+        for other in rest:
+            parent = other.getparent()
+            if parent is None or first in other.iterancestors() or other in first.iterancestors():
+                continue  # nested containers are one body already
+            first.extend(list(other))
+            parent.remove(other)
+            joined += 1
+    return joined
+
+
+def trafilatura_body(tree: HtmlElement, url: str | None) -> etree._Element | None:
+    doc = bare_extraction(
+        tree,
+        url=url,
+        include_comments=False,
+        include_tables=True,
+        include_links=True,
+        with_metadata=False,
+    )
+    if doc is None or isinstance(doc, dict):
+        return None
+    return doc.body
+
+
+def main_text(tree: HtmlElement, url: str | None, meta: PageMeta) -> TextResult:
+    """The page's main text; `tree` is changed (split bodies joined), so metadata comes first."""
+    join_split_body(tree)
+    body = trafilatura_body(tree, url)
+    if body is None:
+        return TextResult("")
+    dropped = {"link_paragraph": drop_link_paragraphs(body)}
+    etree.strip_tags(body, "ref")
+    lines = [line.strip() for line in xmltotxt(body, False).split("\n") if line.strip()]
+    lines = drop_leading_title(lines, (meta.title, *meta.headings))
+    lines, by_kind = drop_boilerplate_lines(lines)
+    dropped.update(by_kind)
+    return TextResult("\n".join(lines), {k: v for k, v in dropped.items() if v})
