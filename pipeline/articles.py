@@ -23,7 +23,8 @@ import psycopg
 
 from pipeline import db
 from pipeline.errors import Skip
-from pipeline.extract import EXTRACTOR_VERSION, Extraction, extract
+from pipeline.extract import EXTRACTOR_VERSION, Extraction, extract_many
+from pipeline.extraction.store import load_site_profile, update_site_profile
 from pipeline.runs import Counts
 from pipeline.settings import Settings
 from pipeline.urls import normalize_url, source_of
@@ -76,14 +77,21 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(_SPACE.sub(" ", text).strip().lower().encode()).hexdigest()
 
 
-def load_raw_pages(conn: psycopg.Connection[Any], raw_page_ids: Sequence[int]) -> list[RawPage]:
+def load_raw_pages(conn: psycopg.Connection[Any], raw_page_ids: Sequence[int]) -> list[RawPage | Skip]:
+    """The pages, decompressed; a page whose stored body is corrupt is a Skip in its place."""
     rows = conn.execute(
         """SELECT r.id, r.url, r.final_url, r.body_gz, r.source, f.published_hint
            FROM raw_pages r LEFT JOIN frontier f ON f.url = r.url
            WHERE r.id = ANY(%s) ORDER BY r.id""",
         (list(raw_page_ids),),
     ).fetchall()
-    return [RawPage(r[0], r[1], r[2], _gunzip(r[3]), r[4], r[5]) for r in rows]
+    pages: list[RawPage | Skip] = []
+    for r in rows:
+        try:
+            pages.append(RawPage(r[0], r[1], r[2], _gunzip(r[3]), r[4], r[5]))
+        except Skip as skip:
+            pages.append(skip)
+    return pages
 
 
 def _gunzip(blob: bytes) -> bytes:
@@ -161,21 +169,31 @@ def extract_pages(
 ) -> tuple[Counts, list[int]]:
     """Extract a batch of raw pages into articles, in the caller's transaction.
 
-    Returns outcome counts and the ids of the articles these pages are (new or already stored).
+    Pages of one site are extracted together with that site's learned boilerplate profile (stored
+    pages plus this batch), and the batch is then counted into the profiles. Returns outcome counts
+    and the ids of the articles these pages are (new or already stored).
     """
     counts: Counter[str] = Counter()
+    loaded = load_raw_pages(conn, raw_page_ids)
+    pages = [p for p in loaded if isinstance(p, RawPage)]
+    counts.update(f"skip:{p.reason}" for p in loaded if isinstance(p, Skip))
+    results = extract_many(
+        [(p.body, p.final_url or p.url) for p in pages], sites=lambda source: load_site_profile(conn, source)
+    )
     rows: list[ArticleRow] = []
     seen: set[str] = set()
     article_ids: list[int] = []
-    for page_id in raw_page_ids:
+    learned: dict[str, list[Extraction]] = {}
+    for page, found in zip(pages, results, strict=True):
         try:
-            page = load_raw_pages(conn, [page_id])[0]
-            found = extract(page.body, page.final_url or page.url)
+            if isinstance(found, Skip):
+                raise found
             row = build_article(page, found, settings.min_article_words)
         except Skip as skip:
             counts[f"skip:{skip.reason}"] += 1
-            log.info("raw page %s skipped: %s", page_id, skip)
+            log.info("raw page %s (%s) skipped: %s", page.id, page.url, skip)
             continue
+        learned.setdefault(source_of(row.url), []).append(found)
         known = _known_article(conn, list(row.aliases))
         if known is not None or row.url in seen:
             counts["already_stored"] += 1
@@ -186,22 +204,26 @@ def extract_pages(
         seen.add(row.url)
         rows.append(row)
     if rows:
-        with conn.cursor() as cur:
-            inserted = db.copy_merge(
-                cur, "articles", ARTICLE_COLUMNS, (r.values for r in rows), MERGE_ARTICLES
-            )
-            db.copy_merge(
-                cur,
-                "article_urls",
-                ("url", "kind", "article_url"),
-                ((alias, kind, r.url) for r in rows for alias, kind in r.aliases.items()),
-                MERGE_ALIASES,
-                types=("text", "text", "text"),
-            )
-            found_ids = cur.execute(
-                "SELECT id FROM articles WHERE url = ANY(%s) ORDER BY id", ([r.url for r in rows],)
-            ).fetchall()
+        inserted, stored_ids = _load_articles(conn, rows)
         counts["stored"] += inserted
         counts["already_stored"] += len(rows) - inserted
-        article_ids.extend(int(r[0]) for r in found_ids)
+        article_ids.extend(stored_ids)
+    for source, extractions in learned.items():
+        counts["site_profile_pages"] += update_site_profile(conn, source, extractions)
     return dict(counts), sorted(set(article_ids))
+
+
+def _load_articles(conn: psycopg.Connection[Any], rows: Sequence[ArticleRow]) -> tuple[int, list[int]]:
+    """COPY the batch into staging tables, merge articles and their aliases. Returns (inserted, ids)."""
+    with conn.cursor() as cur:
+        inserted = db.copy_merge(cur, "articles", ARTICLE_COLUMNS, (r.values for r in rows), MERGE_ARTICLES)
+        db.copy_merge(
+            cur,
+            "article_urls",
+            ("url", "kind", "article_url"),
+            ((alias, kind, r.url) for r in rows for alias, kind in r.aliases.items()),
+            MERGE_ALIASES,
+            types=("text", "text", "text"),
+        )
+        found = cur.execute("SELECT id FROM articles WHERE url = ANY(%s)", ([r.url for r in rows],)).fetchall()
+    return inserted, [int(r[0]) for r in found]
