@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task
+from newsflow_airflow import default_args, task_settings
 
 DOC = """
 ### news_backfill
@@ -27,19 +28,7 @@ content hash; pages already made into articles are not processed again.
 **Politeness**: one run at a time (`max_active_runs=1`), so per-host limits hold across runs.
 """
 
-DEFAULT_ARGS = {
-    "owner": "newsflow",
-    "retries": 3,
-    "retry_delay": timedelta(minutes=5),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(hours=1),
-}
-
-
-def _settings():  # type: ignore[no-untyped-def]
-    from newsflow_airflow import task_settings
-
-    return task_settings()
+DEFAULT_ARGS = default_args(retries=3, retry_delay=timedelta(minutes=5), max_retry_delay=timedelta(hours=1))
 
 
 def _sources(params: dict) -> list[str]:  # type: ignore[type-arg]
@@ -75,7 +64,7 @@ def news_backfill() -> None:
         from pipeline.runs import start_run
 
         ctx = get_current_context()
-        with connection(_settings()) as conn:
+        with connection(task_settings()) as conn:
             return start_run(
                 conn,
                 "backfill",
@@ -92,7 +81,7 @@ def news_backfill() -> None:
 
         ctx = get_current_context()
         day = ctx["data_interval_start"].date()
-        settings = _settings()
+        settings = task_settings()
         article_ids: list[int] = []
         with connection(settings) as conn:
             for source in _sources(ctx["params"]):
@@ -107,13 +96,13 @@ def news_backfill() -> None:
     def link(nf_run: int, article_ids: list[int]) -> dict[str, int]:
         from pipeline.jobs import link_and_find_events
 
-        return link_and_find_events(_settings(), nf_run, article_ids)
+        return link_and_find_events(task_settings(), nf_run, article_ids)
 
     @task
     def finish(nf_run: int, linked: dict[str, int]) -> dict[str, dict[str, int]]:
         from pipeline.jobs import end_run
 
-        return end_run(_settings(), nf_run).counts
+        return end_run(task_settings(), nf_run).counts
 
     nf_run = begin()
     finish(nf_run, link(nf_run, load(nf_run)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, dag, get_current_context, task
+from newsflow_airflow import default_args, task_settings
 
 DOC = """
 ### news_nightly
@@ -21,20 +22,7 @@ extract events. Counts per stage and outcome land in `pipeline_runs`.
 **Re-running a day** loads nothing twice: every load is keyed by normalized URL or content hash.
 """
 
-DEFAULT_ARGS = {
-    "owner": "newsflow",
-    "retries": 3,
-    "retry_delay": timedelta(minutes=2),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=30),
-}
-
-
-def _settings():  # type: ignore[no-untyped-def]
-    """Settings for a task: the environment, with the database from the `newsflow_db` connection."""
-    from newsflow_airflow import task_settings
-
-    return task_settings()
+DEFAULT_ARGS = default_args(retries=3, retry_delay=timedelta(minutes=2), max_retry_delay=timedelta(minutes=30))
 
 
 @dag(
@@ -54,7 +42,7 @@ def news_nightly() -> None:
 
         ctx = get_current_context()
         return begin_run(
-            _settings(),
+            task_settings(),
             "nightly",
             run_key=ctx["dag_run"].run_id,
             window_start=ctx["data_interval_start"],
@@ -67,32 +55,32 @@ def news_nightly() -> None:
 
         ctx = get_current_context()
         end = ctx["data_interval_end"]
-        return poll_feeds(_settings(), nf_run, now=end, window_end=end)
+        return poll_feeds(task_settings(), nf_run, now=end, window_end=end)
 
     @task
     def plan(nf_run: int, polled: dict[str, int]) -> list[list[int]]:
         from pipeline.jobs import plan_batches
 
-        return plan_batches(_settings())
+        return plan_batches(task_settings())
 
     @task(max_active_tis_per_dag=2)
     def process(nf_run: int, batch: list[int]) -> list[int]:
         from pipeline.jobs import process_batch
 
-        return process_batch(_settings(), nf_run, batch)
+        return process_batch(task_settings(), nf_run, batch)
 
     @task(trigger_rule="none_failed")  # also when there was no batch to process
     def link(nf_run: int, article_ids: list[list[int]]) -> dict[str, int]:
         from pipeline.jobs import link_and_find_events
 
         ids = [i for batch in (article_ids or []) for i in batch]
-        return link_and_find_events(_settings(), nf_run, ids)
+        return link_and_find_events(task_settings(), nf_run, ids)
 
     @task(trigger_rule="none_failed")
     def finish(nf_run: int, linked: dict[str, int]) -> dict[str, dict[str, int]]:
         from pipeline.jobs import end_run
 
-        return end_run(_settings(), nf_run).counts
+        return end_run(task_settings(), nf_run).counts
 
     nf_run = begin()
     batches = plan(nf_run, poll(nf_run))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from airflow.sdk import dag, get_current_context, task
+from newsflow_airflow import default_args, task_settings
 
 DOC = """
 ### news_reclassify
@@ -15,18 +16,7 @@ stale and changes nothing; an interrupted run resumes where it stopped. Counts (
 `changed` labels) land in `pipeline_runs` under kind `reclassify`.
 """
 
-DEFAULT_ARGS = {
-    "owner": "newsflow",
-    "retries": 2,
-    "retry_delay": timedelta(minutes=1),
-    "retry_exponential_backoff": True,
-}
-
-
-def _settings():  # type: ignore[no-untyped-def]
-    from newsflow_airflow import task_settings
-
-    return task_settings()
+DEFAULT_ARGS = default_args(retries=2, retry_delay=timedelta(minutes=1), max_retry_delay=timedelta(minutes=10))
 
 
 @dag(
@@ -45,26 +35,26 @@ def news_reclassify() -> None:
         from pipeline.jobs import connection
         from pipeline.runs import start_run
 
-        with connection(_settings()) as conn:
+        with connection(task_settings()) as conn:
             return start_run(conn, "reclassify", run_key=get_current_context()["dag_run"].run_id)
 
     @task
     def plan(nf_run: int) -> list[list[int]]:
         from pipeline.jobs import plan_reclassify
 
-        return plan_reclassify(_settings())
+        return plan_reclassify(task_settings())
 
     @task(max_active_tis_per_dag=2)
     def relabel(nf_run: int, id_range: list[int]) -> dict[str, int]:
         from pipeline.jobs import reclassify_range
 
-        return reclassify_range(_settings(), nf_run, id_range[0], id_range[1])
+        return reclassify_range(task_settings(), nf_run, id_range[0], id_range[1])
 
     @task(trigger_rule="none_failed")
     def finish(nf_run: int, done: list[dict[str, int]]) -> dict[str, dict[str, int]]:
         from pipeline.jobs import end_run
 
-        return end_run(_settings(), nf_run).counts
+        return end_run(task_settings(), nf_run).counts
 
     nf_run = begin()
     done = relabel.partial(nf_run=nf_run).expand(id_range=plan(nf_run))

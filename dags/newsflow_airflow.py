@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pipeline.settings import Settings
@@ -24,3 +25,15 @@ def task_settings() -> Settings:
     except AirflowNotFoundException:
         return settings
     return settings.with_overrides(database_url=connection.get_uri())
+
+
+def default_args(retries: int, retry_delay: timedelta, max_retry_delay: timedelta) -> dict[str, Any]:
+    """Every newsflow task retries with exponential backoff: a first failure (a feed server down,
+    the database restarting) does not fail the night."""
+    return {
+        "owner": "newsflow",
+        "retries": retries,
+        "retry_delay": retry_delay,
+        "retry_exponential_backoff": True,
+        "max_retry_delay": max_retry_delay,
+    }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,8 @@ os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__PARALLELISM", "4")
 os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{AIRFLOW_HOME}/airflow.db")
+# Airflow's own processes put the DAGs folder on sys.path (its DAGs share `newsflow_airflow`).
+sys.path.insert(0, str(ROOT / "dags"))
 SHARED = Path(os.environ.get("NEWSFLOW_EVAL_DATA", ROOT.parent / "shared" / "corpus"))
 TEMPLATE = f"newsflow_tpl_{os.getpid()}"
 

@@ -55,6 +55,17 @@ def _last_0200(now: datetime) -> datetime:
     return end if end <= now else end - timedelta(days=1)
 
 
+def _point_newsflow_at(site: DemoSite, database_url: str, tmp_path: Path, monkeypatch) -> None:
+    """Settings as the tasks read them (the environment): the test database, the demo's feeds."""
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(feeds_yaml(site), encoding="utf-8")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("NEWSFLOW_FEEDS", str(feeds))
+    monkeypatch.setenv("NEWSFLOW_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("NEWSFLOW_ALLOW_PRIVATE", "127.0.0.1")
+    monkeypatch.setenv("NEWSFLOW_PER_HOST_DELAY", "0")
+
+
 def _counts(database_url: str) -> dict[str, int]:
     import psycopg
 
@@ -77,13 +88,7 @@ def test_news_nightly_runs_end_to_end(dagbag, database_url, tmp_path, monkeypatc
 
     logical = _last_0200(datetime.now(UTC))
     with DemoSite(reference_time=logical) as site:
-        feeds = tmp_path / "feeds.yaml"
-        feeds.write_text(feeds_yaml(site), encoding="utf-8")
-        monkeypatch.setenv("DATABASE_URL", database_url)
-        monkeypatch.setenv("NEWSFLOW_FEEDS", str(feeds))
-        monkeypatch.setenv("NEWSFLOW_HOME", str(tmp_path / "home"))
-        monkeypatch.setenv("NEWSFLOW_ALLOW_PRIVATE", "127.0.0.1")
-        monkeypatch.setenv("NEWSFLOW_PER_HOST_DELAY", "0")
+        _point_newsflow_at(site, database_url, tmp_path, monkeypatch)
         dag = dagbag.get_dag("news_nightly")
 
         first = dag.test(logical_date=logical)
@@ -127,13 +132,7 @@ def test_news_reclassify_relabels_after_a_taxonomy_change(dagbag, database_url, 
     from pipeline.settings import PROJECT_ROOT, load_settings
 
     with DemoSite(reference_time=datetime.now(UTC)) as site:
-        feeds = tmp_path / "feeds.yaml"
-        feeds.write_text(feeds_yaml(site), encoding="utf-8")
-        monkeypatch.setenv("DATABASE_URL", database_url)
-        monkeypatch.setenv("NEWSFLOW_FEEDS", str(feeds))
-        monkeypatch.setenv("NEWSFLOW_HOME", str(tmp_path / "home"))
-        monkeypatch.setenv("NEWSFLOW_ALLOW_PRIVATE", "127.0.0.1")
-        monkeypatch.setenv("NEWSFLOW_PER_HOST_DELAY", "0")
+        _point_newsflow_at(site, database_url, tmp_path, monkeypatch)
         jobs.run_once(load_settings())
 
     # The analyst adds a topic to a copy of the shipped taxonomy: every label becomes stale.
