@@ -11,7 +11,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from pipeline.errors import Skip
 from pipeline.http import content_type_ok, detect_charset, media_type
+from pipeline.sources.sitemaps import parse_w3c_date
 from pipeline.urls import normalize_url
 
 READ_CHUNK = 65536
@@ -67,7 +68,7 @@ def _page(
     if record.rec_type != "response":
         counts[f"warc_{record.rec_type}_records"] += 1
         return None
-    when = _warc_date(record.rec_headers.get_header("WARC-Date"))
+    when = parse_w3c_date(record.rec_headers.get_header("WARC-Date"))  # WARC-Date is W3C-DTF
     if when is not None and ((start and when < start) or (end and when >= end)):
         counts["skip:outside_window"] += 1
         return None
@@ -108,13 +109,3 @@ def _read_limited(stream: Any, max_bytes: int) -> bytes:
         if size > max_bytes:
             raise Skip("too_large", f"archived body over {max_bytes} bytes")
         parts.append(chunk)
-
-
-def _warc_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        found = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return found if found.tzinfo else found.replace(tzinfo=UTC)
