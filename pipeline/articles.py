@@ -146,9 +146,7 @@ def build_article(page: RawPage, found: Extraction, min_words: int) -> ArticleRo
 
 
 def _known_article(conn: psycopg.Connection[Any], urls: Sequence[str]) -> int | None:
-    row = conn.execute(
-        "SELECT article_id FROM article_urls WHERE url = ANY(%s) LIMIT 1", (list(urls),)
-    ).fetchone()
+    row = conn.execute("SELECT article_id FROM article_urls WHERE url = ANY(%s) LIMIT 1", (list(urls),)).fetchone()
     return int(row[0]) if row else None
 
 
@@ -227,3 +225,65 @@ def _load_articles(conn: psycopg.Connection[Any], rows: Sequence[ArticleRow]) ->
         )
         found = cur.execute("SELECT id FROM articles WHERE url = ANY(%s)", ([r.url for r in rows],)).fetchall()
     return inserted, [int(r[0]) for r in found]
+
+
+REFRESH_ARTICLES = """
+UPDATE articles a
+SET sitename = s.sitename, title = s.title, authors = s.authors, published_at = s.published_at,
+    date_source = s.date_source, date_note = s.date_note, language = s.language, text = s.text,
+    word_count = s.word_count, content_hash = s.content_hash, extractor = s.extractor, updated_at = now()
+FROM _stage_articles s
+WHERE a.raw_page_id = s.raw_page_id
+  AND (a.sitename, a.title, a.authors, a.published_at, a.date_source, a.date_note, a.language, a.text,
+       a.extractor)
+      IS DISTINCT FROM
+      (s.sitename, s.title, s.authors, s.published_at, s.date_source, s.date_note, s.language, s.text,
+       s.extractor)
+RETURNING a.id
+"""
+
+
+def stale_extractions(conn: psycopg.Connection[Any], *, everything: bool = False) -> list[int]:
+    """Articles extracted by another extractor version (or all with a stored page), oldest first."""
+    rows = conn.execute(
+        "SELECT id FROM articles WHERE raw_page_id IS NOT NULL AND (%s OR extractor <> %s) ORDER BY id",
+        (everything, EXTRACTOR_VERSION),
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def reextract_articles(
+    conn: psycopg.Connection[Any], settings: Settings, article_ids: Sequence[int]
+) -> tuple[Counts, list[int]]:
+    """Extract these articles again from their stored raw pages (never the network) and update them
+    in place, in the caller's transaction. An article whose page now yields no usable text keeps its
+    old text (counted). Returns counts and the ids whose text or metadata changed."""
+    counts: Counter[str] = Counter()
+    raw_ids = [
+        int(r[0])
+        for r in conn.execute(
+            "SELECT raw_page_id FROM articles WHERE id = ANY(%s) AND raw_page_id IS NOT NULL", (list(article_ids),)
+        )
+    ]
+    loaded = load_raw_pages(conn, raw_ids)
+    pages = [p for p in loaded if isinstance(p, RawPage)]
+    counts.update(f"kept:{p.reason}" for p in loaded if isinstance(p, Skip))
+    results = extract_many(
+        [(p.body, p.final_url or p.url) for p in pages], sites=lambda source: load_site_profile(conn, source)
+    )
+    rows = []
+    for page, found in zip(pages, results, strict=True):
+        try:
+            if isinstance(found, Skip):
+                raise found
+            rows.append(build_article(page, found, settings.min_article_words))
+        except Skip as skip:
+            counts[f"kept:{skip.reason}"] += 1
+    changed: list[int] = []
+    if rows:
+        with conn.cursor() as cur:
+            db.copy_merge(cur, "articles", ARTICLE_COLUMNS, (r.values for r in rows), REFRESH_ARTICLES)
+            changed = [int(r[0]) for r in cur.fetchall()]
+    counts["changed"] += len(changed)
+    counts["unchanged"] += len(rows) - len(changed)
+    return dict(counts), changed

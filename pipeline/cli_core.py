@@ -54,6 +54,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     app.command("run")(run_command)
     app.command("demo")(demo_command)
     app.command("sql")(sql_command)
+    app.command("reextract")(reextract_command)
 
 
 def _global_options(
@@ -110,9 +111,7 @@ def db_stop() -> None:
 
 
 def run_command(
-    feeds: Path | None = typer.Option(
-        None, help="Feed list (default: config/feeds.yaml or $NEWSFLOW_FEEDS)."
-    ),
+    feeds: Path | None = typer.Option(None, help="Feed list (default: config/feeds.yaml or $NEWSFLOW_FEEDS)."),
 ) -> None:
     """Run the nightly job once against the configured feeds, without an Airflow server."""
     settings = settings_from_env().with_overrides(feeds_file=feeds)
@@ -220,3 +219,20 @@ def sql_command(query: str = typer.Argument(..., help='A SQL query, e.g. "SELECT
 
     with connection(settings_from_env()) as conn:
         print_query(conn, query)
+
+
+def reextract_command(
+    everything: bool = typer.Option(False, "--all", help="Every article with a stored page, not only stale ones."),
+) -> None:
+    """Extract stored articles again from their raw pages (never re-downloading), after an extractor upgrade."""
+    from pipeline.jobs import reextract
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("re-extract (batches)", total=None)
+        report = reextract(
+            settings_from_env(),
+            everything=everything,
+            on_batch=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    print_report(report)

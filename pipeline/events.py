@@ -284,7 +284,7 @@ INSERT INTO events (event_key, event_type, event_date, date_precision, place, co
 VALUES (%(key)s, %(type)s, %(date)s, %(precision)s, %(place)s, %(country)s, %(actors)s,
         %(killed)s, %(injured)s, %(detained)s, %(extractor)s)
 ON CONFLICT (event_key) DO UPDATE SET
-    actors = (SELECT array_agg(DISTINCT a) FROM unnest(events.actors || EXCLUDED.actors) a),
+    actors = coalesce((SELECT array_agg(DISTINCT a) FROM unnest(events.actors || EXCLUDED.actors) a), '{}'),
     killed = greatest(events.killed, EXCLUDED.killed),
     injured = greatest(events.injured, EXCLUDED.injured),
     detained = greatest(events.detained, EXCLUDED.detained),

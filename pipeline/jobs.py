@@ -146,9 +146,7 @@ def process_raw_pages(
     with conn.transaction():
         extracted, article_ids = extract_pages(conn, settings, raw_page_ids, run_id=run_id)
         mid = time.perf_counter()
-        classified = classify_articles(
-            conn, article_ids, settings.topics_file, cache_dir=settings.home / "models"
-        )
+        classified = classify_articles(conn, article_ids, settings.topics_file, cache_dir=settings.home / "models")
     runs.record_stage(conn, run_id, "extract", extracted, mid - start)
     runs.record_stage(conn, run_id, "classify", classified, time.perf_counter() - mid)
     conn.commit()
@@ -244,3 +242,50 @@ def reclassify_range(settings: Settings, run_id: int, first: int, last: int) -> 
             )
             total = runs.merge_counts(total, counts)
     return total
+
+
+def reextract(
+    settings: Settings, *, everything: bool = False, on_batch: Callable[[int, int], None] | None = None
+) -> RunReport:
+    """Extract stored articles again from their raw pages (after an extractor upgrade, or all of them
+    with `everything`), then relabel, re-find events and relink those whose text changed. Batches
+    commit one by one, so an interrupted run resumes where it stopped."""
+    from pipeline.articles import stale_extractions
+    from pipeline.syndication import link_articles
+
+    with connection(settings) as conn:
+        run_id = runs.start_run(conn, "reextract")
+        ids = stale_extractions(conn, everything=everything)
+        batches = [ids[i : i + settings.batch_size] for i in range(0, len(ids), settings.batch_size)]
+        changed: list[int] = []
+        for number, batch in enumerate(batches, 1):
+            changed += _reextract_batch(conn, settings, run_id, batch)
+            if on_batch:
+                on_batch(number, len(batches))
+        with conn.transaction():
+            linked = _timed_in_tx(lambda: link_articles(conn, changed, window_days=settings.dedup_window_days))
+        runs.record_stage(conn, run_id, "syndication", *linked)
+        runs.finish_run(conn, run_id)
+        return runs.load_report(conn, run_id)
+
+
+def _reextract_batch(conn: psycopg.Connection[Any], settings: Settings, run_id: int, batch: Sequence[int]) -> list[int]:
+    """One transaction: new text and metadata, then new labels and event mentions for what changed."""
+    from pipeline.articles import reextract_articles
+    from pipeline.classify import classify_articles
+    from pipeline.events import extract_events
+
+    start = time.perf_counter()
+    with conn.transaction():
+        extracted, changed = reextract_articles(conn, settings, batch)
+        mid = time.perf_counter()
+        classified = classify_articles(conn, changed, settings.topics_file, cache_dir=settings.home / "models")
+        late = time.perf_counter()
+        conn.execute("DELETE FROM event_mentions WHERE article_id = ANY(%s)", (changed,))
+        found = extract_events(conn, changed)
+        conn.execute("DELETE FROM events e WHERE NOT EXISTS (SELECT 1 FROM event_mentions m WHERE m.event_id = e.id)")
+    runs.record_stage(conn, run_id, "extract", extracted, mid - start)
+    runs.record_stage(conn, run_id, "classify", classified, late - mid)
+    runs.record_stage(conn, run_id, "events", found, time.perf_counter() - late)
+    conn.commit()
+    return changed

@@ -122,3 +122,11 @@ def test_one_event_many_mentions_and_independent_sources(conn):
     again = extract_events(conn, [a, b, c, off])
     assert again.get("mentions_new", 0) == 0 and again["mentions_known"] == 6
     assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 2
+
+
+def test_an_event_without_actors_merges_a_second_mention(conn):
+    text = "A car bomb killed 7 people in Tikrit on Monday, police said."
+    first = _article(conn, "https://one.example/x", "one.example", text)
+    second = _article(conn, "https://two.example/y", "two.example", text)
+    assert extract_events(conn, [first, second])["mentions_new"] == 2
+    assert conn.execute("SELECT actors, killed FROM events").fetchall() == [([], 7)]

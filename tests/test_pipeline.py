@@ -147,3 +147,25 @@ def test_a_failed_batch_leaves_nothing_half_loaded_and_reruns_once(demo, databas
     assert sorted(again) == sorted(article_ids)
     assert _count(conn, "articles") == len(article_ids) == len(loadable)
     assert _count(conn, "raw_pages") == raw_pages
+
+
+def test_reextract_reads_stored_pages_and_never_downloads(demo, database_url, tmp_path, conn):
+    site, feeds = demo
+    settings = demo_settings(database_url, feeds, tmp_path / "home")
+    jobs.run_once(settings, now=NOW, window_end=NOW)
+    requests_before = len(site.request_log)
+    # Pretend two articles came from an older extractor that kept junk.
+    conn.execute("UPDATE articles SET text = 'junk from an old extractor', extractor = 'old/0' WHERE id IN (1, 2)")
+    conn.commit()
+
+    report = jobs.reextract(settings)
+    assert report.counts["extract"]["changed"] == 2
+    assert len(site.request_log) == requests_before  # not one request to the site
+    texts = [r[0] for r in conn.execute("SELECT text FROM articles WHERE id IN (1, 2)")]
+    assert all("junk from an old extractor" not in t and len(t.split()) > 40 for t in texts)
+    conn.commit()
+
+    again = jobs.reextract(settings)
+    assert again.counts.get("extract", {}) == {}  # nothing stale any more
+    everything = jobs.reextract(settings, everything=True)
+    assert everything.counts["extract"].get("changed", 0) == 0
