@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.syndication import Record, dedup_records
+from pipeline.syndication import text as text_module
 from pipeline.syndication.evaluate import minhash_baseline, read_jsonl, score
 from pipeline.syndication.match import compare, credited_domains, prepare
 from pipeline.syndication.text import fingerprints, normalize_tokens
@@ -52,6 +53,21 @@ def test_fingerprints_are_stable_and_shared_by_copies() -> None:
     assert part and part <= full | part and len(part & full) >= 3
     assert fingerprints(normalize_tokens(text)) == fingerprints(normalize_tokens(text))
     assert fingerprints(["too", "short"]) == []
+
+
+def test_phrase_folding_and_caches_give_the_same_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = ("Per cent of the Islamic State of Iraq and Syria, the Islamic State group and IS group fighters; "
+            "the United Nations said 3m people, $1,500, per day. Islamic leaders met in the United")
+    want = ["percent", "of", "isis", "isis", "and", "isis", "fighters", "un", "said", "3", "m", "people",
+            "1500", "per", "day", "islamic", "leaders", "met", "in", "united"]
+    assert normalize_tokens(text) == want
+    first = fingerprints(normalize_tokens(text * 3))
+    text_module._WORD_CACHE.clear()
+    text_module._HASH_CACHE.clear()
+    monkeypatch.setattr(text_module, "CACHE_WORDS", 2)  # caches cleared again and again
+    assert normalize_tokens(text) == want
+    assert fingerprints(normalize_tokens(text * 3)) == first
+    assert len(text_module._WORD_CACHE) <= 2 and len(text_module._HASH_CACHE) <= 2
 
 
 def test_seed_copy_is_linked_to_the_nyt_original_only(seeds_dir: Path) -> None:

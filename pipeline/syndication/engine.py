@@ -17,11 +17,10 @@ from pipeline.syndication.match import (
     choose_original,
     compare,
     containment_in,
-    index_fingerprints,
+    index_subset,
     is_duplicate,
     paragraph_diff,
     prepare,
-    query_fingerprints,
     when,
 )
 
@@ -78,7 +77,7 @@ def link_pairs(prepared: Sequence[Prepared], window_days: int) -> list[tuple[int
         by_hash.setdefault(p.text_hash, i)
         for u in _urls(p):
             by_url.setdefault(u, i)
-        for fp in set(index_fingerprints(p.tokens)):
+        for fp in set(index_subset(p.fps)):
             postings[fp].append(i)
     return pairs
 
@@ -88,7 +87,7 @@ def _window_candidates(
 ) -> list[int]:
     mine = times[i]
     counts: Counter[int] = Counter()
-    for fp in set(query_fingerprints(p.tokens)):
+    for fp in set(p.fps):
         hits = [h for h in postings.get(fp, ()) if abs(times[h] - mine) <= window or mine == times[h]]
         if 0 < len(hits) <= MAX_POSTINGS:
             counts.update(hits)

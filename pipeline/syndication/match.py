@@ -10,6 +10,7 @@ own story quoting another, shares text from the middle.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -90,6 +91,11 @@ class Prepared:
     def size(self) -> int:
         return len(self.shingles)
 
+    @functools.cached_property
+    def fps(self) -> list[int]:
+        """All winnowed fingerprints, in text order (computed once, when first needed)."""
+        return fingerprints(self.tokens)
+
 
 def prepare(record: Record) -> Prepared:
     tokens = normalize_tokens(record.text)
@@ -109,8 +115,12 @@ def index_fingerprints(tokens: Sequence[str]) -> list[int]:
     The first INDEX_LEDE_FPS winnowed fingerprints (the top of the story, which copies keep) and up to
     INDEX_REST_FPS of the rest chosen by hash value, so the same ones are chosen in every text.
     """
-    fps = fingerprints(tokens)
-    head = fps[:INDEX_LEDE_FPS]
+    return index_subset(fingerprints(tokens))
+
+
+def index_subset(fps: Sequence[int]) -> list[int]:
+    """The bounded subset of an article's fingerprints (`fingerprints(tokens)`) that it is indexed under."""
+    head = list(fps[:INDEX_LEDE_FPS])
     rest = [fp for fp in fps[INDEX_LEDE_FPS:] if fp % REST_SAMPLE_MOD == 0]
     rest.sort()
     return head + rest[:INDEX_REST_FPS]

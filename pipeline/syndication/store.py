@@ -26,11 +26,10 @@ from pipeline.syndication.match import (
     choose_original,
     compare,
     containment_in,
-    index_fingerprints,
+    index_subset,
     is_duplicate,
     paragraph_diff,
     prepare,
-    query_fingerprints,
 )
 
 LOCK_KEY = 4242030  # one linker at a time per database (transaction-scoped advisory lock)
@@ -51,6 +50,17 @@ CROSS JOIN LATERAL (
     WHERE s.fp = q.fp AND s.day BETWEEN %s AND %s
     LIMIT %s
 ) AS p
+"""
+
+# The article's index entry and its cluster membership, in one round trip (a row even when neither exists).
+_DOC_SQL = """
+SELECT (SELECT cluster_id FROM cluster_members WHERE article_id = %(id)s), d.day, d.text_hash, d.fps
+FROM (SELECT 1) AS one LEFT JOIN syndication_docs d ON d.article_id = %(id)s
+"""
+_EXACT_SQL = """
+(SELECT article_id FROM syndication_docs WHERE text_hash = %(hash)s AND article_id <> %(id)s LIMIT %(limit)s)
+UNION SELECT article_id FROM article_urls WHERE url = ANY(%(urls)s) AND article_id <> %(id)s
+UNION SELECT id FROM articles WHERE url = ANY(%(urls)s) AND id <> %(id)s
 """
 
 
@@ -110,13 +120,13 @@ class _Linker:
         self.cache[row.id] = prepared
         if not prepared.tokens:
             return Counter({"skip:no_text": 1})
-        outcome = Counter({_index(self.cur, row, prepared): 1})
+        indexed, in_cluster = _index(self.cur, row, prepared)
         linked = self.find_links(row, prepared)
-        if linked or _cluster_of(self.cur, [row.id]):
+        if linked or in_cluster:
             cluster_id, changed = _join_clusters(self.cur, row.id, linked)
             if changed or not self.append_copy(cluster_id, row.id):
                 self.refresh(cluster_id)
-        return outcome
+        return Counter({indexed: 1})
 
     def find_links(self, row: Row, prepared: Prepared) -> set[int]:
         """Articles in the window that are the same story: exact duplicates, shared URLs, verified copies."""
@@ -185,13 +195,18 @@ def _load(cur: psycopg.Cursor[Any], ids: Sequence[int]) -> dict[int, Row]:
     return out
 
 
-def _index(cur: psycopg.Cursor[Any], row: Row, prepared: Prepared) -> str:
-    """Post the article's fingerprints; 'unchanged' when they are already posted for this text and day."""
-    fps = sorted(set(index_fingerprints(prepared.tokens)))
-    cur.execute("SELECT day, text_hash, fps FROM syndication_docs WHERE article_id = %s", (row.id,))
-    old = cur.fetchone()
+def _index(cur: psycopg.Cursor[Any], row: Row, prepared: Prepared) -> tuple[str, bool]:
+    """Post the article's fingerprints; 'unchanged' when they are already posted for this text and day.
+
+    Also tells whether the article is already a cluster member (read in the same round trip).
+    """
+    fps = sorted(set(index_subset(prepared.fps)))
+    cur.execute(_DOC_SQL, {"id": row.id})
+    found = cur.fetchone()
+    in_cluster = found is not None and found[0] is not None
+    old = found[1:] if found is not None and found[1] is not None else None
     if old is not None and (old[0], old[1], sorted(old[2])) == (row.day, prepared.text_hash, fps):
-        return "unchanged"
+        return "unchanged", in_cluster
     if old is not None:
         cur.execute(
             "DELETE FROM syndication_postings WHERE fp = ANY(%s) AND article_id = %s", (old[2], row.id)
@@ -206,28 +221,20 @@ def _index(cur: psycopg.Cursor[Any], row: Row, prepared: Prepared) -> str:
         "INSERT INTO syndication_postings (fp, day, article_id) SELECT f, %s, %s FROM unnest(%s::bigint[]) f",
         (row.day, row.id, fps),
     )
-    return "indexed"
+    return "indexed", in_cluster
 
 
 def _exact(cur: psycopg.Cursor[Any], row: Row, prepared: Prepared) -> set[int]:
-    cur.execute(
-        "SELECT article_id FROM syndication_docs WHERE text_hash = %s AND article_id <> %s LIMIT %s",
-        (prepared.text_hash, row.id, MAX_CANDIDATES),
-    )
-    found = {r[0] for r in cur.fetchall()}
+    """Articles with the same normalized text (at most MAX_CANDIDATES) or a URL in common."""
     urls = [u for u in (row.record.url, *row.record.aliases) if u]
-    cur.execute(
-        "SELECT article_id FROM article_urls WHERE url = ANY(%s) AND article_id <> %s "
-        "UNION SELECT id FROM articles WHERE url = ANY(%s) AND id <> %s",
-        (urls, row.id, urls, row.id),
-    )
-    return found | {r[0] for r in cur.fetchall()}
+    cur.execute(_EXACT_SQL, {"hash": prepared.text_hash, "id": row.id, "limit": MAX_CANDIDATES, "urls": urls})
+    return {r[0] for r in cur.fetchall()}
 
 
 def _fingerprint_candidates(
     cur: psycopg.Cursor[Any], row: Row, prepared: Prepared, window_days: int
 ) -> list[int]:
-    fps = sorted(set(query_fingerprints(prepared.tokens)))
+    fps = sorted(set(prepared.fps))
     cur.execute(_LOOKUP_SQL, (fps, row.day - window_days, row.day + window_days, MAX_POSTINGS + 1))
     by_fp: dict[int, list[int]] = {}
     for fp, aid in cur.fetchall():

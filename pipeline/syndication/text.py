@@ -9,11 +9,12 @@ right: both texts go through it.
 
 from __future__ import annotations
 
-import functools
 import hashlib
+import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 
@@ -44,18 +45,23 @@ _WORDS = {
     "isil": "isis", "daesh": "isis", "alqaeda": "alqaeda", "alqaida": "alqaeda",
 }
 # British -> US spellings and other suffix variants, by consistent suffix rewriting.
-_SUFFIXES: tuple[tuple[str, str], ...] = (
-    ("isation", "ization"), ("ising", "izing"), ("ised", "ized"), ("ises", "izes"), ("ise", "ize"),
-    ("yse", "yze"), ("ours", "ors"), ("our", "or"), ("tre", "ter"), ("ogue", "og"),
-    ("elled", "eled"), ("elling", "eling"), ("ence", "ense"),
-)
+# No suffix of the table ends another one, so at most one applies to a word.
+_SUFFIXES: dict[str, str] = {
+    "isation": "ization", "ising": "izing", "ised": "ized", "ises": "izes", "ise": "ize",
+    "yse": "yze", "ours": "ors", "our": "or", "tre": "ter", "ogue": "og",
+    "elled": "eled", "elling": "eling", "ence": "ense",
+}
+_SUFFIX = re.compile("(?:" + "|".join(sorted(_SUFFIXES, key=len, reverse=True)) + ")$")
 # Words with inner apostrophes, dots or digit commas kept whole ("u.s", "country's", "1,500"), and "%".
 _TOKEN = re.compile(r"[a-z0-9]+(?:['.,][a-z0-9]+)*|%")
 _INNER = re.compile(r"['.,]")
 _DIGITS_THEN_LETTERS = re.compile(r"^(\d+)([a-z]+)$")
+# Per-process caches of word normalization and token hashes (cleared when they reach CACHE_WORDS).
+CACHE_WORDS = 1_000_000
+_WORD_CACHE: dict[str, tuple[str, ...]] = {}
+_HASH_CACHE: dict[str, int] = {}
 
 
-@functools.lru_cache(maxsize=500_000)
 def _word(raw: str) -> tuple[str, ...]:
     """One raw token normalized to zero, one or two tokens ("3m" -> "3", "m")."""
     if not raw.isalpha():
@@ -67,29 +73,29 @@ def _word(raw: str) -> tuple[str, ...]:
     if not word:
         return ()
     if len(word) >= 5:
-        for old, new in _SUFFIXES:
-            if word.endswith(old):
-                return (word[: -len(old)] + new,)
+        suffix = _SUFFIX.search(word)
+        if suffix:
+            return (word[: suffix.start()] + _SUFFIXES[suffix.group()],)
     return (word,)
 
 
 def _fold_phrases(words: list[str]) -> list[str]:
+    """Multi-word names folded to one token; only the positions starting a known phrase are examined."""
+    starts = list(itertools.compress(range(len(words)), map(_PHRASES.__contains__, words)))
+    if not starts:
+        return words
     out: list[str] = []
-    i, n = 0, len(words)
-    while i < n:
-        options = _PHRASES.get(words[i])
-        if options:
-            for phrase, repl in options:
-                if tuple(words[i : i + len(phrase)]) == phrase:
-                    out.append(repl)
-                    i += len(phrase)
-                    break
-            else:
-                out.append(words[i])
-                i += 1
-        else:
-            out.append(words[i])
-            i += 1
+    done = 0  # words[:done] are already in out
+    for i in starts:
+        if i < done:
+            continue
+        for phrase, repl in _PHRASES[words[i]]:
+            if tuple(words[i : i + len(phrase)]) == phrase:
+                out.extend(words[done:i])
+                out.append(repl)
+                done = i + len(phrase)
+                break
+    out.extend(words[done:])
     return out
 
 
@@ -97,8 +103,19 @@ def normalize_tokens(text: str) -> list[str]:
     """The text as normalized word tokens (house-style variants folded together, articles dropped)."""
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    words = [w for raw in _TOKEN.findall(text.lower()) for w in _word(raw)]
-    return _fold_phrases(words)
+    raws = _TOKEN.findall(text.lower())
+    found = list(map(_WORD_CACHE.get, raws))
+    mapped = cast(list[tuple[str, ...]], found)
+    if None in found:
+        mapped = [m if m is not None else _cached_word(r) for m, r in zip(found, raws, strict=True)]
+    return _fold_phrases(list(itertools.chain.from_iterable(mapped)))
+
+
+def _cached_word(raw: str) -> tuple[str, ...]:
+    if len(_WORD_CACHE) >= CACHE_WORDS:
+        _WORD_CACHE.clear()
+    found = _WORD_CACHE[raw] = _word(raw)
+    return found
 
 
 def paragraphs(text: str) -> list[str]:
@@ -112,9 +129,11 @@ _POSITION = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9
                       0x27D4EB2F165667C5, 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD], dtype=np.uint64)
 
 
-@functools.lru_cache(maxsize=500_000)
 def _token_hash(word: str) -> int:
-    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
+    if len(_HASH_CACHE) >= CACHE_WORDS:
+        _HASH_CACHE.clear()
+    found = _HASH_CACHE[word] = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
+    return found
 
 
 def gram_hashes(tokens: Sequence[str], k: int) -> np.ndarray:
@@ -125,7 +144,10 @@ def gram_hashes(tokens: Sequence[str], k: int) -> np.ndarray:
     """
     if not tokens:
         return np.zeros(0, dtype=np.int64)
-    th = np.fromiter((_token_hash(t) for t in tokens), dtype=np.uint64, count=len(tokens))
+    found = list(map(_HASH_CACHE.get, tokens))
+    if None in found:
+        found = [h if h is not None else _token_hash(t) for h, t in zip(found, tokens, strict=True)]
+    th = np.array(found, dtype=np.uint64)
     n = max(1, len(th) - k + 1)
     acc = np.zeros(n, dtype=np.uint64)
     for j in range(min(k, len(th))):
