@@ -37,7 +37,7 @@ __all__ = [
     "update_site_profile",
 ]
 
-EXTRACTOR_VERSION = f"newsflow-extract/2 trafilatura/{version('trafilatura')}"
+EXTRACTOR_VERSION = f"newsflow-extract/3 trafilatura/{version('trafilatura')}"
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Fewer words than this is a menu item or a caption, not article text. (How long an article must be

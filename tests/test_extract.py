@@ -24,7 +24,7 @@ from pipeline.extract import (
     load_site_profile,
     update_site_profile,
 )
-from pipeline.extraction.lines import boilerplate_kind
+from pipeline.extraction.lines import boilerplate_kind, drop_repeated_block, drop_tail_contact
 from pipeline.extraction.metadata import split_authors
 from pipeline.extraction.scoring import aeb_score, snippet_score
 
@@ -152,6 +152,55 @@ def test_boilerplate_kinds_named_in_the_seed_gold() -> None:
         assert boilerplate_kind(sentence) is None, sentence
 
 
+def test_embedded_tweets_are_kept_as_quotes() -> None:
+    tweet = (
+        '<div class="social-media-embed"><blockquote class="twitter-tweet"><p lang="en">Our forces cleared the '
+        "last pocket near Baghuz this morning, the spokesman wrote.</p>&mdash; SDF Press (@SDFpress) "
+        '<a href="https://twitter.com/SDFpress/status/1">March 23, 2019</a></blockquote>'
+        '<script async src="https://platform.twitter.com/widgets.js"></script></div>'
+    )
+    found = extract(news_page(ARTICLE[:2], extra_body=tweet + f"<p>{ARTICLE[2]}</p>"), None, now=NOW)
+    assert "Our forces cleared the last pocket near Baghuz this morning" in found.text
+    assert found.text.index("Baghuz") < found.text.index(ARTICLE[2][:40])
+
+
+def test_own_address_contact_prompts_and_leftovers_are_dropped() -> None:
+    url = "https://news.example.com/world/2025/06/14/iraq-foils-plots"
+    closing = (
+        f"<p>{url}</p><p>2025-06-14T08:30:00+03:00</p><p>https://cdn.example.com/img/iraq-checkpoint.jpg</p>"
+        "<p>Ahmed Rasheed may be reached at ahmed.rasheed@example.com. Follow him on Twitter @arasheed.</p>"
+    )
+    found = extract(news_page(ARTICLE, extra_body=closing), url, now=NOW)
+    assert found.text.split("\n") == ARTICLE
+    assert found.dropped.get("own_url") == 1 and found.dropped.get("metadata") == 2
+    assert found.dropped.get("contact") == 1
+
+
+def test_contact_prompts_only_at_the_end() -> None:
+    lines = ["Follow her on Twitter @jdoe, the spokesman told supporters, is what the message said.", *ARTICLE]
+    assert drop_tail_contact(lines) == (lines, 0)
+    closing = "Write to Jane Doe at jane.doe@example.com"
+    assert drop_tail_contact([*ARTICLE, closing]) == (ARTICLE, 1)
+
+
+def test_a_block_printed_twice_is_dropped_once_but_single_repeats_stay() -> None:
+    twice, count = drop_repeated_block([*ARTICLE, "-", *ARTICLE[:3]])
+    assert (twice, count) == ([*ARTICLE, "-"], 3)
+    refrain = [ARTICLE[0], "Eat every 2-3 hours", ARTICLE[1], "Eat every 2-3 hours", ARTICLE[0]]
+    assert drop_repeated_block(refrain) == (refrain, 0)
+
+
+def test_reader_prompts_and_reprint_notices() -> None:
+    assert boilerplate_kind("For the latest stories download the\xa0Example News apps for iOS and Android.") == "prompt"
+    assert boilerplate_kind("We’d like to hear what you think about this or any of our articles.") == "prompt"
+    assert boilerplate_kind("To read the full article, please log in or create an account.") == "prompt"
+    assert (
+        boilerplate_kind("This copy is for your personal, non-commercial use only. To order copies visit example.com.")
+        == "copyright"
+    )
+    assert boilerplate_kind("The ministry said it would download the data from the app to identify the men.") is None
+
+
 @pytest.mark.parametrize(
     ("byline", "names"),
     [
@@ -247,6 +296,11 @@ def test_declared_and_detected_charsets() -> None:
     assert "Le café de la place, où" in extract(latin, None, now=NOW).text
     utf16 = codecs.BOM_UTF16_LE + news_page(text).encode("utf-16-le")
     assert "Le café de la place, où" in extract(utf16, None, now=NOW).text
+    # UTF-8 with one broken byte stays UTF-8 (a single-byte guess would garble every accented letter)
+    broken = news_page(text).encode("utf-8").replace(b"</footer>", b"\xe9</footer>")
+    assert "Le café de la place, où" in extract(broken, None, now=NOW).text
+    mislabelled = news_page(text).encode("cp1252")  # declares utf-8, is windows-1252: not read as UTF-8
+    assert "\ufffd" not in extract(mislabelled, None, now=NOW).text
 
 
 # ---------------------------------------------------------------- site-level boilerplate

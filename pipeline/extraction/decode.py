@@ -1,7 +1,9 @@
 """From bytes to a parsed HTML tree: size limit, binary sniffing, charset detection.
 
-Charset order: a byte-order mark; valid UTF-8 (near-certain when the bytes decode); the charset the
-page declares in `<meta>`; charset_normalizer's guess; UTF-8 with replacement as the last resort.
+Charset order: a byte-order mark; valid UTF-8 (near-certain when the bytes decode); UTF-8 with a few
+broken bytes (valid multi-byte sequences outnumbering broken bytes 20 to 1, or at all when the page
+declares UTF-8), with replacement characters; the charset the page declares in `<meta>`; charset_normalizer's guess;
+UTF-8 with replacement as the last resort.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ _HTML_MARKUP = re.compile(
     r"<\s*(?:!doctype\s+html|html|head|body|div|p|article|main|section|title|meta|span|table|h[1-6]|br)\b",
     re.I,
 )
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+# Valid UTF-8 multi-byte sequences per broken byte above which a page is read as UTF-8.
+UTF8_MAJORITY = 20
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
 # WHATWG: a page declaring latin-1 is decoded as windows-1252.
@@ -62,6 +67,16 @@ def _guess(data: bytes) -> str | None:
     return best.encoding if best is not None else None
 
 
+def _mostly_utf8(data: bytes, declared: str | None) -> bool:
+    """UTF-8 with a few broken bytes (a truncated character, one pasted latin-1 byte): its valid
+    multi-byte sequences far outnumber the broken bytes (outnumber them at all when the page declares
+    UTF-8). A legacy single-byte guess would garble every non-ASCII character of such a page to save
+    one; a page in a legacy charset mislabelled UTF-8 has next to no valid sequences."""
+    broken = data.decode("utf-8", errors="replace").count("\ufffd")
+    majority = 1 if declared == "utf-8" else UTF8_MAJORITY
+    return len(_UTF8_SEQUENCE.findall(data)) >= majority * max(broken, 1)
+
+
 def decode_bytes(data: bytes) -> str:
     for bom, bom_codec in _BOMS:
         if data.startswith(bom):
@@ -70,7 +85,10 @@ def decode_bytes(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    for codec in (_declared_charset(data), _guess(data)):
+    declared = _declared_charset(data)
+    if _mostly_utf8(data, declared):
+        return data.decode("utf-8", errors="replace")
+    for codec in (declared, _guess(data)):
         if codec:
             try:
                 return data.decode(codec)

@@ -8,8 +8,14 @@ reading-time labels, advertisement labels and loading placeholders. Every rule i
 maximum line length in words, so a sentence of the article that merely mentions a newsletter or a
 photo is kept.
 
+Besides the rules by kind: the page's own address printed as a line, contact and follow prompts
+closing the text ("Reach the reporter at ...", "Follow her on Twitter"), and a block of paragraphs
+printed twice.
+
 Rules that were measured and rejected (they removed more article text than boilerplate on both
-benchmarks): lines that are only a date, and "Reporting by / Editing by" credit lines.
+benchmarks): lines that are only a date, "Reporting by / Editing by" credit lines, lines that are
+only a URL (cited sources are article text), and removing every repeated line (recipes, interviews
+and meal plans repeat lines on purpose).
 """
 
 from __future__ import annotations
@@ -65,9 +71,25 @@ CREDIT = (
     r"getty ?images|shutterstock|afp photo|ap photo|reuters/|/reuters|"
     r"image illustrative|symbolbild|beitragsbild"
 )
+# "This copy is for your personal, non-commercial use only. To order presentation-ready copies ..."
+REPRINT = r"\bfor (your )?personal,? non-?commercial use only\b|\border reprints\b"
 COPYRIGHT = (
     r"©|\(c\) ?\d{4}|copyright|all rights reserved|alle rechte vorbehalten|tous droits réservés|"
     r"todos los derechos reservados"
+)
+# Values of the page's metadata leaked into the text: a machine timestamp, the address of an image.
+LEFTOVER = (
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?|"
+    r"(https?:)?//\S+\.(jpe?g|png|gif|webp|avif|svg)(\?\S*)?"
+)
+# Prompts addressed to the reader: download the app, write to us, subscribe to read on.
+PROMPT = (
+    r"\bdownload (the|our) .{0,40}\bapps?\b.{0,30}\b(ios|android|app ?store|google play)\b|"
+    r"\bdownload our( free)? app\b|"
+    r"\bwe(['’]d| would)? (like|want|love) to hear (what you think|from you)|"
+    r"\bsubmit (a|your) letter to the editor|\bto (view|read|continue reading|access) (the full|this|the rest of)"
+    r" (story|article|text)\b.{0,40}\b(subscribe|log ?in|sign in|register)|\bplease subscribe\b|"
+    r"\b(in|an) (deinen|ihren) posteingang\b"
 )
 # "(SANA/via Reuters)", "(AP Photo/Hadi Mizban)", "(Video: The Washington Post)" closing a caption.
 CAPTION_CREDIT = (
@@ -94,18 +116,38 @@ def _start(pattern: str) -> re.Pattern[str]:
     return re.compile(r"^\W*(?:" + pattern + r")", re.I)
 
 
+# A contact or follow prompt closing an article: "X may be reached at x@example.com", "Write to X at
+# ...", "Follow him on Twitter @x", "Síguenos en Telegram, Instagram ...".
+CONTACT = re.compile(
+    r"\b(follow|folgen? sie|folgt? uns|suivez|siga|sigue|s[ií]guenos|seguici)\b.{0,80}"
+    r"\b(twitter|facebook|instagram|youtube|linkedin|telegram|tiktok)\b|"
+    r"\b(may|can) be reached at\b|\breach (the|him|her|them|\w+) (reporters?|writers?|authors?|at|on)\b|"
+    r"\bwrite to \w.{0,40} at \S+@|\b(e-?mail|contact)\b.{0,40}\bat \S+@\S+|\bfollow (him|her|them|me) (on|at) @?\w",
+    re.I,
+)
+CONTACT_MAX_WORDS = 45
+CONTACT_TAIL_LINES = 3
+# A block printed twice: a run of at least REPEAT_MIN_RUN consecutive lines of REPEAT_MIN_WORDS or more
+# words that all appeared earlier on the page.
+REPEAT_MIN_WORDS = 15
+REPEAT_MIN_RUN = 3
+_URL_PREFIX = re.compile(r"^https?://(www\.)?")
+
 # (kind, pattern, max words in the line)
 RULES: tuple[tuple[str, re.Pattern[str], int], ...] = (
     ("related", _whole(RELATED), 8),
     ("share", _whole(SHARE), 8),
     ("signup", re.compile(SIGNUP_STRONG, re.I), 30),
     ("signup", _whole(SIGNUP), 4),
+    ("prompt", re.compile(PROMPT, re.I), 45),
+    ("metadata", re.compile(r"^\s*(?:" + LEFTOVER + r")\s*$", re.I), 40),
     ("signup", re.compile(r"\bnewsletters?\W*$", re.I), 4),
     ("comments", _whole(COMMENTS), 6),
     ("credit", _start(CREDIT), 40),
     ("credit", re.compile(CREDIT, re.I), 12),
     ("credit", re.compile(CAPTION_CREDIT, re.I), 40),
     ("copyright", re.compile(COPYRIGHT, re.I), 25),
+    ("copyright", re.compile(REPRINT, re.I), 45),
     ("reading_time", _start(READING_TIME), 8),
     ("ads", _whole(ADS), 3),
     ("loading", _whole(LOADING), 4),
@@ -124,6 +166,7 @@ def word_count(line: str) -> int:
 
 def boilerplate_kind(line: str) -> str | None:
     """Which kind of boilerplate this line is, or None for article text."""
+    line = " ".join(line.split())  # no-break and other spaces as plain spaces
     words = word_count(line)
     if words == 0:
         return None
@@ -159,3 +202,49 @@ def drop_leading_title(lines: list[str], titles: Iterable[str | None], max_lines
 
 def _norm(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
+
+
+def _url_key(text: str) -> str:
+    return _URL_PREFIX.sub("", text.strip().lower()).rstrip("/")
+
+
+def drop_own_url(lines: list[str], urls: Iterable[str | None]) -> tuple[list[str], int]:
+    """Remove lines that are nothing but the page's own address (printed for sharing or printing)."""
+    own = {_url_key(u) for u in urls if u} - {""}
+    kept = [line for line in lines if _url_key(line) not in own]
+    return kept, len(lines) - len(kept)
+
+
+def drop_tail_contact(lines: list[str]) -> tuple[list[str], int]:
+    """Remove contact and follow prompts among the last lines of the text."""
+    start = max(len(lines) - CONTACT_TAIL_LINES, 1)
+    doomed = {
+        index
+        for index in range(start, len(lines))
+        if word_count(lines[index]) <= CONTACT_MAX_WORDS and CONTACT.search(lines[index])
+    }
+    return [line for index, line in enumerate(lines) if index not in doomed], len(doomed)
+
+
+def drop_repeated_block(lines: list[str]) -> tuple[list[str], int]:
+    """Remove runs of long lines that repeat earlier lines (a block of the page printed twice, e.g. a
+    mobile and a desktop copy). Single repeated lines stay: recipes and interviews repeat lines."""
+    seen: set[str] = set()
+    repeat: list[bool | None] = []  # None: no words (a separator), neither breaks nor makes a run
+    for line in lines:
+        key = _norm(line)
+        repeat.append(None if not key else key in seen and word_count(line) >= REPEAT_MIN_WORDS)
+        seen.add(key)
+    doomed: set[int] = set()
+    start = 0
+    while start < len(lines):
+        if not repeat[start]:
+            start += 1
+            continue
+        end = start
+        while end < len(lines) and repeat[end] is not False:
+            end += 1
+        if sum(1 for flag in repeat[start:end] if flag) >= REPEAT_MIN_RUN:
+            doomed.update(range(start, end))
+        start = end
+    return [line for index, line in enumerate(lines) if index not in doomed], len(doomed)

@@ -3,8 +3,13 @@
 trafilatura (balanced settings, comments off, tables on) finds the main content; it is asked to
 keep links so that paragraphs that are nothing but a link (a teaser for another story, "Read more"
 with a headline, a list of related stories) can be recognised and dropped. Then the links are
-flattened to their text, the headline repeated at the top is removed, and boilerplate lines are
-dropped by kind (lines.py).
+flattened to their text, the page's own address and the headline repeated at the top are removed,
+boilerplate lines are dropped by kind, then contact prompts closing the text and blocks printed twice
+(lines.py).
+
+Before trafilatura runs, embedded tweets are lifted out of their wrappers: trafilatura discards
+elements whose class says "tweet", "social" or "embed", and with them the quoted posts that news
+articles cite as their sources.
 """
 
 from __future__ import annotations
@@ -18,7 +23,13 @@ from lxml.html import HtmlElement
 from trafilatura import bare_extraction
 from trafilatura.xml import xmltotxt
 
-from pipeline.extraction.lines import drop_boilerplate_lines, drop_leading_title
+from pipeline.extraction.lines import (
+    drop_boilerplate_lines,
+    drop_leading_title,
+    drop_own_url,
+    drop_repeated_block,
+    drop_tail_contact,
+)
 from pipeline.extraction.metadata import PageMeta
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -107,6 +118,34 @@ def join_split_body(tree: HtmlElement) -> int:
     return joined
 
 
+_EMBEDDED_POST = '//blockquote[contains(concat(" ", normalize-space(@class), " "), " twitter-tweet ")]'
+# Wrappers added around an embedded post (a few words of their own at most: a label, a script stub).
+EMBED_WRAPPER_EXTRA_WORDS = 3
+_PAGE_LEVEL = {"body", "html", "article", "main"}
+
+
+def lift_embedded_posts(tree: HtmlElement) -> int:
+    """Replace the wrapper of each embedded tweet (`blockquote.twitter-tweet`) by the plain quote, so
+    that trafilatura keeps it as a quotation (in place). Returns how many were lifted."""
+    lifted = 0
+    for quote in tree.xpath(_EMBEDDED_POST):
+        words = _words(quote.text_content())
+        if words == 0:
+            continue
+        top = quote
+        for ancestor in quote.iterancestors():
+            if ancestor.tag in _PAGE_LEVEL or _words(ancestor.text_content()) > words + EMBED_WRAPPER_EXTRA_WORDS:
+                break
+            top = ancestor
+        quote.attrib.clear()
+        parent = top.getparent()
+        if top is not quote and parent is not None:
+            quote.tail = top.tail
+            parent.replace(top, quote)
+        lifted += 1
+    return lifted
+
+
 def trafilatura_body(tree: HtmlElement, url: str | None) -> etree._Element | None:
     doc = bare_extraction(
         tree,
@@ -122,15 +161,20 @@ def trafilatura_body(tree: HtmlElement, url: str | None) -> etree._Element | Non
 
 
 def main_text(tree: HtmlElement, url: str | None, meta: PageMeta) -> TextResult:
-    """The page's main text; `tree` is changed (split bodies joined), so metadata comes first."""
+    """The page's main text; `tree` is changed (split bodies joined, embedded posts lifted), so
+    metadata comes first."""
     join_split_body(tree)
+    lift_embedded_posts(tree)
     body = trafilatura_body(tree, url)
     if body is None:
         return TextResult("")
     dropped = {"link_paragraph": drop_link_paragraphs(body)}
     etree.strip_tags(body, "ref")
     lines = [line.strip() for line in xmltotxt(body, False).split("\n") if line.strip()]
+    lines, dropped["own_url"] = drop_own_url(lines, (url, meta.canonical_url, *meta.aliases))
     lines = drop_leading_title(lines, (meta.title, *meta.headings))
     lines, by_kind = drop_boilerplate_lines(lines)
     dropped.update(by_kind)
+    lines, dropped["contact"] = drop_tail_contact(lines)
+    lines, dropped["repeated"] = drop_repeated_block(lines)
     return TextResult("\n".join(lines), {k: v for k, v in dropped.items() if v})
