@@ -21,9 +21,7 @@ SEED_META = {  # file prefix -> (source, published_at)
 }
 
 
-def insert_article(
-    conn: psycopg.Connection[Any], url: str, source: str, text: str, published: datetime | None
-) -> int:
+def insert_article(conn: psycopg.Connection[Any], url: str, source: str, text: str, published: datetime | None) -> int:
     row = conn.execute(
         "INSERT INTO articles (url, source, text, word_count, content_hash, extractor, published_at) "
         "VALUES (%s, %s, %s, %s, %s, 'test', %s) RETURNING id",
@@ -42,6 +40,25 @@ def originals(conn: psycopg.Connection[Any]) -> dict[int, int]:
     return dict(conn.execute("SELECT id, original_article_id FROM story_clusters").fetchall())
 
 
+def own_story(first: int, count: int = 3) -> str:
+    """A long story of our own writing: the bodies of `count` demo-site news articles, one paragraph
+    a line (the demo site's texts are written for this project, so these tests need no shared data)."""
+    from pipeline.demo import DemoSite
+
+    news = [a for a in DemoSite().articles if a.kind == "news"]
+    return "\n".join(p for a in news[first : first + count] for p in a.body_paragraphs)
+
+
+def demo_pair() -> tuple[str, str]:
+    """The demo site's syndicated copy and its original (texts written for this project)."""
+    from pipeline.demo import DemoSite
+
+    articles = {a.slug: a for a in DemoSite().articles}
+    copy = next(a for a in articles.values() if a.kind == "copy")
+    original = articles[copy.original_slug or ""]
+    return "\n".join(original.body_paragraphs), "\n".join(copy.body_paragraphs)
+
+
 def load_seeds(conn: psycopg.Connection[Any], seeds_dir: Path, order: list[str]) -> dict[str, int]:
     ids = {}
     for prefix in order:
@@ -52,9 +69,7 @@ def load_seeds(conn: psycopg.Connection[Any], seeds_dir: Path, order: list[str])
     return ids
 
 
-def test_seed_copy_linked_to_nyt_original_and_nothing_else(
-    conn: psycopg.Connection[Any], seeds_dir: Path
-) -> None:
+def test_seed_copy_linked_to_nyt_original_and_nothing_else(conn: psycopg.Connection[Any], seeds_dir: Path) -> None:
     ids = load_seeds(conn, seeds_dir, ["000", "001", "002", "003", "004"])
     counts = link_articles(conn, list(ids.values()))
     got = members(conn)
@@ -72,9 +87,16 @@ def test_seed_copy_linked_to_nyt_original_and_nothing_else(
     assert len(dropped) > 10  # the copy kept only the top of the 23-paragraph story
 
 
-def test_rerun_changes_nothing(conn: psycopg.Connection[Any], seeds_dir: Path) -> None:
-    ids = load_seeds(conn, seeds_dir, ["000", "001", "003"])
+def test_rerun_changes_nothing(conn: psycopg.Connection[Any]) -> None:
+    original, copy = demo_pair()
+    t0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    ids = {
+        "original": insert_article(conn, "https://ledger.example/o", "ledger.example", original, t0),
+        "copy": insert_article(conn, "https://partner.example/c", "partner.example", copy, t0 + timedelta(hours=7)),
+        "other": insert_article(conn, "https://other.example/x", "other.example", own_story(6), t0),
+    }
     link_articles(conn, list(ids.values()))
+    assert members(conn)[ids["copy"]][1] == "copy"
     before = conn.execute("SELECT * FROM cluster_members ORDER BY article_id").fetchall()
     clusters = conn.execute("SELECT * FROM story_clusters ORDER BY id").fetchall()
     postings = conn.execute("SELECT count(*) FROM syndication_postings").fetchone()
@@ -85,10 +107,8 @@ def test_rerun_changes_nothing(conn: psycopg.Connection[Any], seeds_dir: Path) -
     assert conn.execute("SELECT count(*) FROM syndication_postings").fetchone() == postings
 
 
-def test_earlier_original_arriving_later_takes_over_and_cluster_id_stays(
-    conn: psycopg.Connection[Any], seeds_dir: Path
-) -> None:
-    text = next(seeds_dir.glob("000_*.txt")).read_text(encoding="utf-8")
+def test_earlier_original_arriving_later_takes_over_and_cluster_id_stays(conn: psycopg.Connection[Any]) -> None:
+    text = own_story(0)
     paras = [p for p in text.splitlines() if p.strip()]
     t0 = datetime(2018, 2, 4, 15, tzinfo=UTC)
     # Two copies arrive first (a nightly run), the original is backfilled later.
@@ -114,8 +134,8 @@ def test_earlier_original_arriving_later_takes_over_and_cluster_id_stays(
     assert originals(conn) == {cluster: nyt}
 
 
-def test_two_clusters_merge_into_the_oldest_id(conn: psycopg.Connection[Any], seeds_dir: Path) -> None:
-    text = next(seeds_dir.glob("000_*.txt")).read_text(encoding="utf-8")
+def test_two_clusters_merge_into_the_oldest_id(conn: psycopg.Connection[Any]) -> None:
+    text = own_story(0, 4)
     paras = [p for p in text.splitlines() if p.strip()]
     t0 = datetime(2018, 2, 4, 15, tzinfo=UTC)
     # Two short excerpts that do not link to each other (different parts) ...
@@ -136,15 +156,15 @@ def test_two_clusters_merge_into_the_oldest_id(conn: psycopg.Connection[Any], se
     assert originals(conn) == {oldest: full}
 
 
-def test_exact_duplicate_and_url_alias(conn: psycopg.Connection[Any], seeds_dir: Path) -> None:
-    text = next(seeds_dir.glob("003_*.txt")).read_text(encoding="utf-8")
+def test_exact_duplicate_and_url_alias(conn: psycopg.Connection[Any]) -> None:
+    text = own_story(3)
     t0 = datetime(2016, 3, 24, 18, tzinfo=UTC)
     first = insert_article(conn, "https://washingtonpost.com/x", "washingtonpost.com", text, t0)
     # The same text re-laid out (blank lines, curly quotes straightened) by an aggregator.
     relaid = text.replace("\n", "\n\n").replace("\u2019", "'")
     dup = insert_article(conn, "https://agg.example/x", "agg.example", relaid, t0 + timedelta(hours=1))
     # An unrelated text stored under a URL the first article is also known by (its short link).
-    other_text = next(seeds_dir.glob("004_*.txt")).read_text(encoding="utf-8")[:2000]
+    other_text = own_story(7, 2)
     other_url = "https://wapo.st/abc"
     other = insert_article(conn, other_url, "washingtonpost.com", other_text, t0)
     conn.execute("INSERT INTO article_urls (url, article_id, kind) VALUES (%s, %s, 'x')", (other_url, first))
@@ -185,8 +205,8 @@ def test_same_event_different_outlets_stay_apart(conn: psycopg.Connection[Any]) 
     assert members(conn) == {}
 
 
-def test_window_limits_matching(conn: psycopg.Connection[Any], seeds_dir: Path) -> None:
-    text = next(seeds_dir.glob("000_*.txt")).read_text(encoding="utf-8")
+def test_window_limits_matching(conn: psycopg.Connection[Any]) -> None:
+    text = own_story(0)
     t0 = datetime(2018, 2, 4, 15, tzinfo=UTC)
     a = insert_article(conn, "https://nytimes.com/w", "nytimes.com", text, t0)
     later = t0 + timedelta(days=45)
