@@ -69,6 +69,13 @@ def test_run_loads_the_demo_site_once(demo, database_url, tmp_path, conn):
         """SELECT relation, original_url FROM v_articles WHERE url = %s""", (site.url_for(copy.slug),)
     ).fetchone()
     assert row == ("copy", site.url_for(copy.original_slug))
+    # The event both report is one event with two mentions, and the copy is not a second source.
+    shared = conn.execute(
+        """SELECT mention_count, independent_sources FROM v_events
+           WHERE article_ids @> (SELECT array_agg(id) FROM articles WHERE url = ANY(%s))""",
+        ([site.url_for(copy.slug), site.url_for(copy.original_slug)],),
+    ).fetchall()
+    assert shared == [(2, 1)]
 
     # A second run finds nothing new and adds no rows anywhere.
     before = {

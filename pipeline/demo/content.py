@@ -243,9 +243,10 @@ STORIES: tuple[Story, ...] = (
             "border crossing and flown from Erbil to Frankfurt on a chartered plane, with logistical help "
             "from the American military. Most of the women had travelled to Syria between 2014 and 2016 "
             "to join the Islamic State, officials said.",
-            "Four of the women were arrested on arrival on suspicion of membership of a foreign "
-            "terrorist organisation, federal prosecutors in Karlsruhe said. The children, the youngest "
-            "of whom is two, will be placed with relatives or with youth services.",
+            "Four of the women were detained by Kurdish security forces in Hasakah on {day-2}, before the "
+            "handover, on suspicion of recruiting for the Islamic State inside the camp, and will face "
+            "charges in Germany, federal prosecutors said. The children, the youngest of whom is two, "
+            "will be placed with relatives or with youth services.",
             "The women had been held in al-Hol, a sprawling camp near Hasakah that houses about 34,000 "
             "people, and in the smaller Roj camp near the Iraqi border, where conditions are better but "
             "security is tighter.",
