@@ -63,11 +63,7 @@ _NUMBER_WORDS = {
     "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
     "hundred": 100, "dozen": 12,
 }  # fmt: skip
-_NUM = (
-    r"(?:\d[\d,]*|(?:"
-    + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
-    + r")(?:[ -](?:dozen|hundred))?)"
-)
+_NUM = r"(?:\d[\d,]*|(?:" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")(?:[ -](?:dozen|hundred))?)"
 _PEOPLE = (
     r"(?:\s+(?:[\w-]+\s+){0,3}?(?:people|civilians|fighters|militants|soldiers|members|troops|others|"
     r"insurgents|suspects|workers|laborers|policemen|officers|children|men|women|persons|jihadists|guards|Marines?))?"
@@ -112,13 +108,12 @@ _MONTHS["sept"] = 9
 _MONTH_DAY = re.compile(
     r"\b(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.? (\d{1,2})\b(?:,? (\d{4}))?", re.I
 )
-_DAY_MONTH = re.compile(
-    r"\b(\d{1,2}) (" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b(?: (\d{4}))?", re.I
-)
+_DAY_MONTH = re.compile(r"\b(\d{1,2}) (" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b(?: (\d{4}))?", re.I)
 _MONTH_YEAR = re.compile(
     r"\b(?:early |mid-|late )?(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?,? (\d{4})\b",
     re.I,
 )
+_LATER = re.compile(rf"\b({_NUM}) (days?|weeks?) (?:later|after)\b", re.I)
 _WEEKDAY = re.compile(r"\b(?:on |last )?(" + "|".join(_WEEKDAYS) + r")\b", re.I)
 _SENTENCE = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’']))\s+(?=[\"“A-Z0-9])")
 # A sentence split after one of these was a false split ("on Jan. 20", "a U.S. Marine").
@@ -193,11 +188,18 @@ def find_counts(sentence: str) -> dict[str, int]:
     return counts
 
 
-def resolve_date(sentence: str, published: date | None) -> EventDate:
-    """The event's date from the sentence's own words, resolved against the publication date."""
+def resolve_date(sentence: str, published: date | None, anchor: date | None = None) -> EventDate:
+    """The event's date from the sentence's own words, resolved against the publication date; "eleven
+    days later" counts from `anchor`, the last day an earlier sentence of the article named."""
     if published is None:
         return EventDate(None, "unknown")
     lowered = sentence.lower()
+    later = _LATER.search(sentence)
+    if later and anchor is not None:
+        amount = parse_number(later.group(1))
+        if amount is not None:
+            days = amount * (7 if later.group(2).lower().startswith("week") else 1)
+            return EventDate(anchor + timedelta(days=days), "day")
     for pattern, month_group, day_group in ((_MONTH_DAY, 1, 2), (_DAY_MONTH, 2, 1)):
         match = pattern.search(sentence)
         if match:
@@ -233,9 +235,7 @@ def resolve_date(sentence: str, published: date | None) -> EventDate:
 def find_place(sentence: str) -> Place | None:
     """The most specific place named (a town over its province over its country); among equals,
     the one named first."""
-    found = [
-        (place.rank, match.start(), place) for place in PLACES if (match := place.pattern.search(sentence))
-    ]
+    found = [(place.rank, match.start(), place) for place in PLACES if (match := place.pattern.search(sentence))]
     return min(found, key=lambda f: (f[0], f[1]))[2] if found else None
 
 
@@ -253,7 +253,11 @@ def event_type_of(sentence: str) -> str | None:
 def mentions_in(text: str, published: datetime | None) -> list[Mention]:
     found = []
     pub_day = published.date() if published else None
+    anchor: date | None = None  # the last day named so far, for "eleven days later"
     for sentence in split_sentences(text):
+        when = resolve_date(sentence, pub_day, anchor)
+        if when.precision == "day":
+            anchor = when.day
         kind = event_type_of(sentence)
         if kind is None:
             continue
@@ -262,7 +266,7 @@ def mentions_in(text: str, published: datetime | None) -> list[Mention]:
         counts = find_counts(sentence)
         if place is None or place.rank >= 3 or not (actors or counts):
             continue  # a cue without a town or province and someone or some toll is not an event here
-        found.append(Mention(kind, resolve_date(sentence, pub_day), place, actors, sentence[:1000], counts))
+        found.append(Mention(kind, when, place, actors, sentence[:1000], counts))
     return _one_per_key(found)
 
 

@@ -53,6 +53,15 @@ def test_relative_dates_resolve_against_publication():
     assert resolve_date("no date here", pub).precision == "unknown"
 
 
+def test_days_later_counts_from_the_last_named_day():
+    text = (
+        "Police arrested two couriers at a checkpoint on March 2.\n"
+        "Nine days later, Iraqi forces raided a hideout in Tikrit, killing three militants."
+    )
+    (raid,) = mentions_in(text, PUBLISHED)
+    assert raid.key == "raid|2026-03-11|tikrit" and raid.counts == {"killed": 3}
+
+
 def test_sentences_survive_abbreviations_and_skip_notes():
     text = "A U.S. Marine died on Jan. 20 in Makhmour. Then more.\n[12] Some Author, “A Title,” Reuters, May 1, 2017."
     assert split_sentences(text) == ["A U.S. Marine died on Jan. 20 in Makhmour."]
@@ -73,22 +82,24 @@ def test_seed_events(seeds_dir):
     """GOLD.md: E1 and E2 in 000, E6 to E9 in 003 (the rule-based extractor's share of the table)."""
     nyt = {
         m.key: m
-        for m in mentions_in(
-            (seeds_dir / "000_5dbbe46ac82bd2cf.txt").read_text(), datetime(2018, 2, 4, tzinfo=UTC)
-        )
+        for m in mentions_in((seeds_dir / "000_5dbbe46ac82bd2cf.txt").read_text(), datetime(2018, 2, 4, tzinfo=UTC))
     }
     assert nyt["suicide bombing|2018-01|baghdad"].counts == {"killed": 36, "injured": 90}
     assert nyt["air strike|2018-01-20|al shafah"].counts == {"killed": 150}
     wapo = {
         m.key
-        for m in mentions_in(
-            (seeds_dir / "003_ec426eecc148467f.txt").read_text(), datetime(2016, 3, 24, tzinfo=UTC)
-        )
+        for m in mentions_in((seeds_dir / "003_ec426eecc148467f.txt").read_text(), datetime(2016, 3, 24, tzinfo=UTC))
     }
     assert any(k.endswith("|2016-03-24|palmyra") for k in wapo)
     assert "attack|2016-03-19|makhmour" in wapo  # E8, "on Saturday"
     assert "battle|2016-03-24|makhmour" in wapo  # E7
     assert "territorial change|2016-02|shadadi" in wapo  # E9, "late last month"
+    reuters = {
+        m.key: m
+        for m in mentions_in((seeds_dir / "002_a3efd8ef7c8c5198.txt").read_text(), datetime(2025, 6, 20, tzinfo=UTC))
+    }
+    assert any(k.endswith("|2024-12-13|daquq") for k in reuters)  # E4, "eleven days later" (than December 2)
+    assert reuters["raid|2025-05-17|aleppo"].counts == {"killed": 3, "detained": 4}  # E5, "three days after"
 
 
 def _article(conn, url: str, source: str, text: str, relevant: bool = True) -> int:
