@@ -134,7 +134,10 @@ def _run_with_progress(settings: Settings, *, kind: str, now: datetime | None = 
 
 def print_report(report: RunReport) -> None:
     table = Table("stage", "outcome", "count", "seconds", title=f"run {report.run_id}")
-    for stage, counts in report.counts.items():
+    order = ["feeds", "poll", "fetch", "extract", "classify", "reclassify", "syndication", "events"]
+    stages = sorted(report.counts, key=lambda st: (order.index(st) if st in order else len(order), st))
+    for stage in stages:
+        counts = report.counts[stage]
         first = True
         for outcome, n in sorted(counts.items()):
             table.add_row(
