@@ -16,9 +16,10 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.errors import ConfigError, Skip
+from pipeline.jsonl import read_jsonl
 from pipeline.settings import PROJECT_ROOT
 from pipeline.syndication import Record, dedup_records
-from pipeline.syndication.evaluate import minhash_baseline, parse_time, read_jsonl, score
+from pipeline.syndication.evaluate import minhash_baseline, parse_time, score
 
 err = Console(stderr=True)
 MAX_TEXT_CHARS = 2_000_000  # longer texts are cut (a hostile or broken record must not stall the run)

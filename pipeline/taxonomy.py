@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 from pipeline.errors import ConfigError
+from pipeline.jsonl import iter_jsonl
 
 TOP_KEYS = {"name", "description", "examples", "relevance", "topics"}
 TOPIC_KEYS = {"id", "label", "description", "keywords", "examples", "threshold"}
@@ -250,18 +251,12 @@ def _read_examples(files: Sequence[Path], topic_ids: set[str]) -> Iterator[Examp
     for path in files:
         if path.stat().st_size > MAX_EXAMPLE_BYTES:
             raise ConfigError(f"{path}: examples file larger than {MAX_EXAMPLE_BYTES} bytes")
-        with path.open(encoding="utf-8") as handle:
-            for lineno, line in enumerate(handle, 1):
-                if line.strip():
-                    yield _example(line, f"{path}:{lineno}", topic_ids)
+        for where, row in iter_jsonl(path):
+            yield _example(row, where, topic_ids)
 
 
-def _example(line: str, where: str, topic_ids: set[str]) -> Example:
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{where}: not valid JSON: {exc}") from exc
-    if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+def _example(row: dict[str, Any], where: str, topic_ids: set[str]) -> Example:
+    if not isinstance(row.get("text"), str):
         raise ConfigError(f'{where}: expected {{"text": str, "labels": [topic ids]}}')
     labels = row.get("labels", [])
     if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.jsonl import read_jsonl
 from pipeline.syndication import Record, dedup_records
 from pipeline.syndication import text as text_module
-from pipeline.syndication.evaluate import minhash_baseline, read_jsonl, score
+from pipeline.syndication.evaluate import minhash_baseline, score
 from pipeline.syndication.match import compare, credited_domains, prepare
 from pipeline.syndication.text import fingerprints, normalize_tokens
 

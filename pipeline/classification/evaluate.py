@@ -18,6 +18,7 @@ import yaml
 
 from pipeline.classification.models import Labels, LinearClassifier, train
 from pipeline.errors import ConfigError
+from pipeline.jsonl import iter_jsonl
 from pipeline.settings import PROJECT_ROOT
 from pipeline.taxonomy import Example, load_taxonomy
 
@@ -152,18 +153,10 @@ def write_taxonomy(dataset: Dataset, train_file: Path, folder: Path) -> Path:
 
 def read_split(path: Path) -> list[tuple[str, Example]]:
     """(id, example) pairs of one JSON-lines split."""
-    out = []
-    with path.open(encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{path}:{lineno}: not valid JSON: {exc}") from exc
-            labels = frozenset(row.get("labels", []))
-            out.append((str(row.get("id", lineno)), Example(str(row["text"]), labels)))
-    return out
+    return [
+        (str(row.get("id", where.rsplit(":", 1)[1])), Example(str(row["text"]), frozenset(row.get("labels", []))))
+        for where, row in iter_jsonl(path)
+    ]
 
 
 def example_f1(gold: Gold, pred: Sequence[set[str] | frozenset[str]]) -> float:

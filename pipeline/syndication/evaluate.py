@@ -7,16 +7,14 @@ canonical id is the group's true original.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from pipeline.errors import ConfigError, Skip
+from pipeline.errors import Skip
 from pipeline.syndication.engine import Assignment
 
 MINHASH_PERM = 128
@@ -48,23 +46,6 @@ def parse_time(value: Any) -> datetime | None:
         return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError as exc:
         raise Skip("bad_date", value[:80]) from exc
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """A JSON-lines file as dicts; a broken line is a ConfigError naming the line (it is a data set)."""
-    rows = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{path}:{number}: not JSON: {exc}") from exc
-            if not isinstance(row, dict):
-                raise ConfigError(f"{path}:{number}: expected a JSON object")
-            rows.append(row)
-    return rows
 
 
 def _pair_count(sizes: Iterable[int]) -> int:
