@@ -158,6 +158,37 @@ def _add_aliases(conn: psycopg.Connection[Any], article_id: int, aliases: dict[s
         )
 
 
+@dataclass
+class Extracted:
+    """One raw page made into an article row, with the extraction it came from."""
+
+    found: Extraction
+    row: ArticleRow
+
+
+def extract_batch(
+    conn: psycopg.Connection[Any], settings: Settings, raw_page_ids: Sequence[int]
+) -> tuple[list[Extracted], list[Skip]]:
+    """Extract stored pages, each site's pages with that site's stored boilerplate profile.
+    Returns the pages that make articles and, for the rest, why not."""
+    loaded = load_raw_pages(conn, raw_page_ids)
+    pages = [p for p in loaded if isinstance(p, RawPage)]
+    skipped = [p for p in loaded if isinstance(p, Skip)]  # a corrupt stored body
+    results = extract_many(
+        [(p.body, p.final_url or p.url) for p in pages], sites=lambda source: load_site_profile(conn, source)
+    )
+    made: list[Extracted] = []
+    for page, found in zip(pages, results, strict=True):
+        try:
+            if isinstance(found, Skip):
+                raise found
+            made.append(Extracted(found, build_article(page, found, settings.min_article_words)))
+        except Skip as skip:
+            log.info("raw page %s (%s) makes no article: %s", page.id, page.url, skip)
+            skipped.append(skip)
+    return made, skipped
+
+
 def extract_pages(
     conn: psycopg.Connection[Any],
     settings: Settings,
@@ -172,26 +203,15 @@ def extract_pages(
     and the ids of the articles these pages are (new or already stored).
     """
     counts: Counter[str] = Counter()
-    loaded = load_raw_pages(conn, raw_page_ids)
-    pages = [p for p in loaded if isinstance(p, RawPage)]
-    counts.update(f"skip:{p.reason}" for p in loaded if isinstance(p, Skip))
-    results = extract_many(
-        [(p.body, p.final_url or p.url) for p in pages], sites=lambda source: load_site_profile(conn, source)
-    )
+    made, skipped = extract_batch(conn, settings, raw_page_ids)
+    counts.update(f"skip:{skip.reason}" for skip in skipped)
     rows: list[ArticleRow] = []
     seen: set[str] = set()
     article_ids: list[int] = []
     learned: dict[str, list[Extraction]] = {}
-    for page, found in zip(pages, results, strict=True):
-        try:
-            if isinstance(found, Skip):
-                raise found
-            row = build_article(page, found, settings.min_article_words)
-        except Skip as skip:
-            counts[f"skip:{skip.reason}"] += 1
-            log.info("raw page %s (%s) skipped: %s", page.id, page.url, skip)
-            continue
-        learned.setdefault(source_of(row.url), []).append(found)
+    for item in made:
+        row = item.row
+        learned.setdefault(source_of(row.url), []).append(item.found)
         known = _known_article(conn, list(row.aliases))
         if known is not None or row.url in seen:
             counts["already_stored"] += 1
@@ -265,20 +285,9 @@ def reextract_articles(
             "SELECT raw_page_id FROM articles WHERE id = ANY(%s) AND raw_page_id IS NOT NULL", (list(article_ids),)
         )
     ]
-    loaded = load_raw_pages(conn, raw_ids)
-    pages = [p for p in loaded if isinstance(p, RawPage)]
-    counts.update(f"kept:{p.reason}" for p in loaded if isinstance(p, Skip))
-    results = extract_many(
-        [(p.body, p.final_url or p.url) for p in pages], sites=lambda source: load_site_profile(conn, source)
-    )
-    rows = []
-    for page, found in zip(pages, results, strict=True):
-        try:
-            if isinstance(found, Skip):
-                raise found
-            rows.append(build_article(page, found, settings.min_article_words))
-        except Skip as skip:
-            counts[f"kept:{skip.reason}"] += 1
+    made, skipped = extract_batch(conn, settings, raw_ids)
+    counts.update(f"kept:{skip.reason}" for skip in skipped)
+    rows = [item.row for item in made]
     changed: list[int] = []
     if rows:
         with conn.cursor() as cur:

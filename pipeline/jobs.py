@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import psycopg
@@ -27,6 +27,7 @@ from pipeline.settings import Settings
 log = logging.getLogger(__name__)
 
 EMBEDDED_DBNAME = "newsflow"
+T = TypeVar("T")
 
 
 def database_url(settings: Settings) -> str:
@@ -57,11 +58,23 @@ def connection(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
 
 
 def _timed(conn: psycopg.Connection[Any], run_id: int, stage: str, work: Callable[[], Counts]) -> Counts:
-    start = time.perf_counter()
-    counts = work()
-    runs.record_stage(conn, run_id, stage, counts, time.perf_counter() - start)
-    conn.commit()
+    counts, seconds = _measure(work)
+    _record(conn, run_id, (stage, counts, seconds))
     return counts
+
+
+def _measure(work: Callable[[], T]) -> tuple[T, float]:
+    """What `work` returned, and how many seconds it took."""
+    start = time.perf_counter()
+    result = work()
+    return result, time.perf_counter() - start
+
+
+def _record(conn: psycopg.Connection[Any], run_id: int, *stages: tuple[str, Counts, float]) -> None:
+    """Add stages' counts and times to the run, after the transaction that did the work committed."""
+    for stage, counts, seconds in stages:
+        runs.record_stage(conn, run_id, stage, counts, seconds)
+    conn.commit()
 
 
 def begin_run(
@@ -142,14 +155,14 @@ def process_raw_pages(
     from pipeline.articles import extract_pages
     from pipeline.classify import classify_articles
 
-    start = time.perf_counter()
     with conn.transaction():
-        extracted, article_ids = extract_pages(conn, settings, raw_page_ids, run_id=run_id)
-        mid = time.perf_counter()
-        classified = classify_articles(conn, article_ids, settings.topics_file, cache_dir=settings.home / "models")
-    runs.record_stage(conn, run_id, "extract", extracted, mid - start)
-    runs.record_stage(conn, run_id, "classify", classified, time.perf_counter() - mid)
-    conn.commit()
+        (extracted, article_ids), extract_s = _measure(
+            lambda: extract_pages(conn, settings, raw_page_ids, run_id=run_id)
+        )
+        classified, classify_s = _measure(
+            lambda: classify_articles(conn, article_ids, settings.topics_file, cache_dir=settings.home / "models")
+        )
+    _record(conn, run_id, ("extract", extracted, extract_s), ("classify", classified, classify_s))
     return article_ids
 
 
@@ -161,18 +174,10 @@ def link_and_find_events(settings: Settings, run_id: int, article_ids: Sequence[
     ids = sorted(set(article_ids))
     with connection(settings) as conn:
         with conn.transaction():
-            linked = _timed_in_tx(lambda: link_articles(conn, ids, window_days=settings.dedup_window_days))
-            found = _timed_in_tx(lambda: extract_events(conn, ids))
-        runs.record_stage(conn, run_id, "syndication", linked[0], linked[1])
-        runs.record_stage(conn, run_id, "events", found[0], found[1])
-        conn.commit()
-    return runs.merge_counts(linked[0], found[0])
-
-
-def _timed_in_tx(work: Callable[[], Counts]) -> tuple[Counts, float]:
-    start = time.perf_counter()
-    counts = work()
-    return counts, time.perf_counter() - start
+            linked, link_s = _measure(lambda: link_articles(conn, ids, window_days=settings.dedup_window_days))
+            found, events_s = _measure(lambda: extract_events(conn, ids))
+        _record(conn, run_id, ("syndication", linked, link_s), ("events", found, events_s))
+    return runs.merge_counts(linked, found)
 
 
 def end_run(settings: Settings, run_id: int, status: str = "success") -> RunReport:
@@ -263,8 +268,8 @@ def reextract(
             if on_batch:
                 on_batch(number, len(batches))
         with conn.transaction():
-            linked = _timed_in_tx(lambda: link_articles(conn, changed, window_days=settings.dedup_window_days))
-        runs.record_stage(conn, run_id, "syndication", *linked)
+            linked, link_s = _measure(lambda: link_articles(conn, changed, window_days=settings.dedup_window_days))
+        _record(conn, run_id, ("syndication", linked, link_s))
         runs.finish_run(conn, run_id)
         return runs.load_report(conn, run_id)
 
@@ -273,19 +278,28 @@ def _reextract_batch(conn: psycopg.Connection[Any], settings: Settings, run_id: 
     """One transaction: new text and metadata, then new labels and event mentions for what changed."""
     from pipeline.articles import reextract_articles
     from pipeline.classify import classify_articles
+
+    with conn.transaction():
+        (extracted, changed), extract_s = _measure(lambda: reextract_articles(conn, settings, batch))
+        classified, classify_s = _measure(
+            lambda: classify_articles(conn, changed, settings.topics_file, cache_dir=settings.home / "models")
+        )
+        found, events_s = _measure(lambda: _refind_events(conn, changed))
+    _record(
+        conn,
+        run_id,
+        ("extract", extracted, extract_s),
+        ("classify", classified, classify_s),
+        ("events", found, events_s),
+    )
+    return changed
+
+
+def _refind_events(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> Counts:
+    """Find these articles' events again; events no article mentions any more are dropped."""
     from pipeline.events import extract_events
 
-    start = time.perf_counter()
-    with conn.transaction():
-        extracted, changed = reextract_articles(conn, settings, batch)
-        mid = time.perf_counter()
-        classified = classify_articles(conn, changed, settings.topics_file, cache_dir=settings.home / "models")
-        late = time.perf_counter()
-        conn.execute("DELETE FROM event_mentions WHERE article_id = ANY(%s)", (changed,))
-        found = extract_events(conn, changed)
-        conn.execute("DELETE FROM events e WHERE NOT EXISTS (SELECT 1 FROM event_mentions m WHERE m.event_id = e.id)")
-    runs.record_stage(conn, run_id, "extract", extracted, mid - start)
-    runs.record_stage(conn, run_id, "classify", classified, late - mid)
-    runs.record_stage(conn, run_id, "events", found, time.perf_counter() - late)
-    conn.commit()
-    return changed
+    conn.execute("DELETE FROM event_mentions WHERE article_id = ANY(%s)", (list(article_ids),))
+    found = extract_events(conn, article_ids)  # an event found again keeps its id (upsert by key)
+    conn.execute("DELETE FROM events e WHERE NOT EXISTS (SELECT 1 FROM event_mentions m WHERE m.event_id = e.id)")
+    return found

@@ -7,10 +7,8 @@ a run adds them up per stage so that every discard is counted by reason and repo
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -50,16 +48,6 @@ class RunReport:
                     label = f"{stage}: {reason}" + (" (retried next run)" if kind == "failed" else "")
                     found[label] = found.get(label, 0) + n
         return found
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[Counts]:
-        """Time a stage; the caller fills the yielded dict with its counts."""
-        counts: Counts = {}
-        start = time.perf_counter()
-        try:
-            yield counts
-        finally:
-            self.add(name, counts, time.perf_counter() - start)
 
 
 def start_run(
