@@ -11,7 +11,6 @@ from typing import IO, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pipeline.settings import Settings, load_settings
@@ -91,16 +90,11 @@ def reclassify_command(
 ) -> None:
     """Relabel the archive after a taxonomy or classifier change (only articles labelled otherwise)."""
     from pipeline.classify import reclassify
+    from pipeline.cli_core import batch_progress
     from pipeline.jobs import connection
 
     settings = _settings(taxonomy)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with connection(settings) as conn, Progress(*columns, console=console) as progress:
-        task = progress.add_task("reclassify", total=None)
-
-        def on_batch(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
+    with connection(settings) as conn, batch_progress("reclassify") as on_batch:
         models = settings.home / "models"
         counts = reclassify(conn, settings.topics_file, batch_size=batch_size, progress=on_batch, cache_dir=models)
     table = Table("outcome", "count", title=f"reclassify with {settings.topics_file}")

@@ -6,6 +6,8 @@ import os
 import socket
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -119,16 +121,19 @@ def run_command(
     print_report(report)
 
 
+@contextmanager
+def batch_progress(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar (on stderr) over batches; yields the `on_batch(done, total)` callback."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task(description, total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)
+
+
 def _run_with_progress(settings: Settings, *, kind: str, now: datetime | None = None) -> RunReport:
     from pipeline.jobs import run_once
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task("fetch, extract, classify (batches)", total=None)
-
-        def on_batch(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
+    with batch_progress("fetch, extract, classify (batches)") as on_batch:
         return run_once(settings, kind=kind, now=now, window_end=now, on_batch=on_batch)
 
 
@@ -230,12 +235,6 @@ def reextract_command(
     """Extract stored articles again from their raw pages (never re-downloading), after an extractor upgrade."""
     from pipeline.jobs import reextract
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task("re-extract (batches)", total=None)
-        report = reextract(
-            settings_from_env(),
-            everything=everything,
-            on_batch=lambda done, total: progress.update(task, completed=done, total=total),
-        )
+    with batch_progress("re-extract (batches)") as on_batch:
+        report = reextract(settings_from_env(), everything=everything, on_batch=on_batch)
     print_report(report)
