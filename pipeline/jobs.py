@@ -234,7 +234,7 @@ def reclassify_range(settings: Settings, run_id: int, first: int, last: int) -> 
 
     with connection(settings) as conn:
         taxonomy, classifier = load_for(settings.topics_file, settings.home / "models")
-        ids = [i for i in stale_article_ids(conn, classifier.version, taxonomy.hash) if first <= i <= last]
+        ids = stale_article_ids(conn, classifier.version, taxonomy.hash, first=first, last=last)
         total: Counts = {}
         for start in range(0, len(ids), 500):
             counts = _timed(

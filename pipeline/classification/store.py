@@ -139,15 +139,24 @@ def _store_decisions(
     )
 
 
-def stale_article_ids(conn: psycopg.Connection[Any], version: str, taxonomy_hash: str) -> list[int]:
-    """Articles never classified, or classified by another classifier version or taxonomy."""
+def stale_article_ids(
+    conn: psycopg.Connection[Any],
+    version: str,
+    taxonomy_hash: str,
+    *,
+    first: int | None = None,
+    last: int | None = None,
+) -> list[int]:
+    """Articles never classified, or classified by another classifier version or taxonomy; with
+    `first`/`last`, only ids in that range (one mapped relabelling task's share)."""
     with conn.cursor() as cur:
         cur.execute(
             """SELECT a.id FROM articles a
                LEFT JOIN article_classifications c ON c.article_id = a.id
-               WHERE c.article_id IS NULL OR c.classifier_version <> %s OR c.taxonomy_hash <> %s
+               WHERE (c.article_id IS NULL OR c.classifier_version <> %s OR c.taxonomy_hash <> %s)
+                 AND a.id BETWEEN coalesce(%s, a.id) AND coalesce(%s, a.id)
                ORDER BY a.id""",
-            (version, taxonomy_hash),
+            (version, taxonomy_hash, first, last),
         )
         return [row[0] for row in cur.fetchall()]
 
