@@ -21,10 +21,10 @@ import time  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from pipeline.classification import models  # noqa: E402
-from pipeline.classification.evaluate import DATASETS, read_split, split_path, write_taxonomy  # noqa: E402
+from pipeline.classify import models  # noqa: E402
+from pipeline.classify.evaluate import DATASETS, read_split, split_path, write_taxonomy  # noqa: E402
+from pipeline.classify.taxonomy import load_taxonomy  # noqa: E402
 from pipeline.settings import PROJECT_ROOT  # noqa: E402
-from pipeline.taxonomy import load_taxonomy  # noqa: E402
 
 Docs = Sequence[tuple[str, str]]
 

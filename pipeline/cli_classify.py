@@ -110,7 +110,7 @@ def eval_classify_command(
     ] = None,
 ) -> None:
     """Train on the data set's train split, tune thresholds on dev, report the published metric."""
-    from pipeline.classification.evaluate import evaluate
+    from pipeline.classify.evaluate import evaluate
 
     with tempfile.TemporaryDirectory() as folder:
         report = evaluate(dataset, Path(folder), predictions=predictions)

@@ -217,8 +217,8 @@ def run_once(
 def plan_reclassify(settings: Settings, *, max_batches: int = 256, min_batch: int = 500) -> list[list[int]]:
     """Id ranges [first, last] of the articles whose labels are stale (another taxonomy or
     classifier version), cut so that the relabelling fans out over at most `max_batches` tasks."""
-    from pipeline.classification.store import load_for
     from pipeline.classify import stale_article_ids
+    from pipeline.classify.store import load_for
 
     with connection(settings) as conn:
         taxonomy, classifier = load_for(settings.topics_file, settings.home / "models")
@@ -229,8 +229,8 @@ def plan_reclassify(settings: Settings, *, max_batches: int = 256, min_batch: in
 
 def reclassify_range(settings: Settings, run_id: int, first: int, last: int) -> Counts:
     """Relabel the stale articles with ids in [first, last], one transaction per 500 articles."""
-    from pipeline.classification.store import load_for
     from pipeline.classify import classify_articles, stale_article_ids
+    from pipeline.classify.store import load_for
 
     with connection(settings) as conn:
         taxonomy, classifier = load_for(settings.topics_file, settings.home / "models")

@@ -126,7 +126,7 @@ def test_trained_taxonomy_learns_and_caches_by_hash(tmp_path: Path) -> None:
     labels = model.classify(docs)
     assert [t for t, _ in labels[0].topics][0] == "weather"
     assert [t for t, _ in labels[1].topics][0] == "sport"
-    from pipeline.classification import models
+    from pipeline.classify import models
 
     models._LOADED.clear()  # a new process: the model comes from the cache file, not from training
     reloaded = get_classifier(taxonomy, cache)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.classify.taxonomy import load_taxonomy
 from pipeline.errors import ConfigError
-from pipeline.taxonomy import load_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = """\

@@ -1,4 +1,4 @@
-"""Topic classification, the interface the pipeline calls. See docs/classification.md.
+"""Stage `classify`: topic labels from the taxonomy. See docs/classification.md.
 
 load_taxonomy(path) -> Taxonomy
 get_classifier(taxonomy, cache_dir) -> Classifier      # .version, .classify([(title, text)]) -> [Labels]
@@ -6,15 +6,15 @@ classify_articles(conn, article_ids, taxonomy_path, cache_dir) -> counts
 reclassify(conn, taxonomy_path, batch_size=500, progress=None) -> counts (incl. "changed")
 """
 
-from pipeline.classification.models import (
+from pipeline.classify.models import (
     Classifier,
     Labels,
     LinearClassifier,
     RuleClassifier,
     get_classifier,
 )
-from pipeline.classification.store import classify_articles, reclassify, stale_article_ids, sync_topics
-from pipeline.taxonomy import Taxonomy, Topic, load_taxonomy
+from pipeline.classify.store import classify_articles, reclassify, stale_article_ids, sync_topics
+from pipeline.classify.taxonomy import Taxonomy, Topic, load_taxonomy
 
 __all__ = [
     "Classifier",

@@ -25,8 +25,8 @@ import joblib
 import numpy as np
 from scipy import sparse
 
+from pipeline.classify.taxonomy import Taxonomy
 from pipeline.errors import ConfigError
-from pipeline.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import psycopg
 
-from pipeline.classification.models import Classifier, Labels, get_classifier
+from pipeline.classify.models import Classifier, Labels, get_classifier
+from pipeline.classify.taxonomy import Taxonomy, load_taxonomy
 from pipeline.errors import ConfigError
-from pipeline.taxonomy import Taxonomy, load_taxonomy
 
 COUNT_KEYS = ("classified", "relevant", "not_relevant", "labels", "changed")
 ProgressFn = Callable[[int, int], None]  # (articles done, articles to do)

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.classification.models import Labels, LinearClassifier, train
+from pipeline.classify.models import Labels, LinearClassifier, train
+from pipeline.classify.taxonomy import Example, load_taxonomy
 from pipeline.errors import ConfigError
 from pipeline.jsonl import iter_jsonl
 from pipeline.settings import PROJECT_ROOT
-from pipeline.taxonomy import Example, load_taxonomy
 
 Gold = Sequence[frozenset[str]]
 Pred = Sequence[set[str]]

@@ -1,1 +1,0 @@
-"""Topic classification: models (`models`), the archive (`store`), evaluation data sets (`evaluate`)."""
