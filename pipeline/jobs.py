@@ -278,13 +278,14 @@ def _reextract_batch(conn: psycopg.Connection[Any], settings: Settings, run_id: 
     """One transaction: new text and metadata, then new labels and event mentions for what changed."""
     from pipeline.articles import reextract_articles
     from pipeline.classify import classify_articles
+    from pipeline.events import refind_events
 
     with conn.transaction():
         (extracted, changed), extract_s = _measure(lambda: reextract_articles(conn, settings, batch))
         classified, classify_s = _measure(
             lambda: classify_articles(conn, changed, settings.topics_file, cache_dir=settings.home / "models")
         )
-        found, events_s = _measure(lambda: _refind_events(conn, changed))
+        found, events_s = _measure(lambda: refind_events(conn, changed))
     _record(
         conn,
         run_id,
@@ -293,13 +294,3 @@ def _reextract_batch(conn: psycopg.Connection[Any], settings: Settings, run_id: 
         ("events", found, events_s),
     )
     return changed
-
-
-def _refind_events(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> Counts:
-    """Find these articles' events again; events no article mentions any more are dropped."""
-    from pipeline.events import extract_events
-
-    conn.execute("DELETE FROM event_mentions WHERE article_id = ANY(%s)", (list(article_ids),))
-    found = extract_events(conn, article_ids)  # an event found again keeps its id (upsert by key)
-    conn.execute("DELETE FROM events e WHERE NOT EXISTS (SELECT 1 FROM event_mentions m WHERE m.event_id = e.id)")
-    return found

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from pipeline.events import (
-    extract_events,
+from pipeline.events import extract_events
+from pipeline.events.rules import (
     find_counts,
     mentions_in,
     parse_number,
