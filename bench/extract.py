@@ -23,7 +23,7 @@ import trafilatura
 
 from pipeline.errors import ConfigError, Skip
 from pipeline.extract import extract
-from pipeline.extraction.evaluate import load_dataset, read_page
+from pipeline.extract.evaluate import load_dataset, read_page
 
 
 def _timed(func: Callable[[], object]) -> float:

@@ -74,7 +74,7 @@ SENT: dict[int, list[float]] = {}
 
 def record_sends() -> None:
     """Note when each request's headers leave the client, per host gate (the instant politeness governs)."""
-    from pipeline.http import HostGate
+    from pipeline.fetch.http import HostGate
 
     original = HostGate.at_send
 
@@ -86,7 +86,7 @@ def record_sends() -> None:
 
 
 async def fetch_everything(urls: list[str], delay: float, per_host: int, concurrency: int) -> int:
-    from pipeline.http import Fetcher
+    from pipeline.fetch.http import Fetcher
     from pipeline.settings import Settings
 
     settings = Settings(

@@ -26,15 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError, Skip
-from pipeline.fetch import (
-    MAX_FETCH_ATTEMPTS,
-    Conn,
-    FrontierItem,
-    add_to_frontier,
-    fetch_pages,
-    store_raw_page,
-)
-from pipeline.http import Fetcher, run_sync
+from pipeline.fetch import fetch_pages
+from pipeline.fetch.http import Fetcher, run_sync
+from pipeline.fetch.store import MAX_FETCH_ATTEMPTS, Conn, FrontierItem, add_to_frontier, store_raw_page
 from pipeline.settings import Settings
 from pipeline.sources.files import read_html_dir, read_url_file
 from pipeline.sources.sitemaps import SITEMAP_MAX_BYTES, SitemapEntry, SitemapWalk
@@ -181,7 +175,7 @@ class _Job:
         if before is not None:
             return int(before[0]), False
         if "charset" not in page:
-            from pipeline.http import detect_charset
+            from pipeline.fetch.http import detect_charset
 
             page["charset"] = detect_charset(page["body"])
         return store_raw_page(self.conn, source=self.source.label, **page), True
@@ -216,7 +210,7 @@ class _Job:
         async with Fetcher(self.settings, max_bytes=max(SITEMAP_MAX_BYTES, self.settings.max_page_bytes)) as f:
             walk = SitemapWalk(f, self.window.start, self.window.end, self.counts, include_undated)
             found = await walk.run(self.source.location)
-            from pipeline.fetch import write_fetch_log
+            from pipeline.fetch.store import write_fetch_log
 
             write_fetch_log(self.conn, f.log, self.run_id)
             return found

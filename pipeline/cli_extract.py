@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pipeline.errors import NewsflowError, Skip
-from pipeline.extraction.boilerplate import SiteProfile
+from pipeline.extract.boilerplate import SiteProfile
 
 err = Console(stderr=True)
 
@@ -47,7 +47,7 @@ def read_html_file(path: Path) -> bytes:
 def _profile_loader(stack: ExitStack) -> Callable[[str], SiteProfile | None] | None:
     """Loads stored site profiles when a database is configured; None (and a note) otherwise."""
     from pipeline.db import connect
-    from pipeline.extraction.store import load_site_profile
+    from pipeline.extract.store import load_site_profile
     from pipeline.settings import load_settings
 
     settings = load_settings()
@@ -70,7 +70,7 @@ def extract_command(
     ] = True,
 ) -> None:
     """Extract main text and metadata; one JSON object per file on stdout."""
-    from pipeline.extract import Extraction, extract_many
+    from pipeline.extract.core import Extraction, extract_many
 
     if url and len(paths) != 1:
         raise typer.BadParameter("--url names the URL of a single file")
@@ -107,7 +107,7 @@ def eval_extraction_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON")] = False,
 ) -> None:
     """Score newsflow's extraction (and trafilatura's default) with the benchmark authors' metric."""
-    from pipeline.extraction.evaluate import evaluate, load_dataset
+    from pipeline.extract.evaluate import evaluate, load_dataset
 
     pages, _ = load_dataset(dataset)  # ConfigError (no such dataset or folder) -> message and exit 2
     total = min(len(pages), limit or len(pages)) * (2 if baseline else 1)

@@ -37,8 +37,8 @@ import feedparser
 import yaml
 
 from pipeline.errors import ConfigError, Skip
-from pipeline.fetch import Conn, FrontierItem, add_to_frontier, write_fetch_log
-from pipeline.http import Fetcher, FetchError, FetchResult, LogRow, run_sync
+from pipeline.fetch.http import Fetcher, FetchError, FetchResult, LogRow, run_sync
+from pipeline.fetch.store import Conn, FrontierItem, add_to_frontier, write_fetch_log
 from pipeline.settings import Settings
 from pipeline.urls import normalize_url
 

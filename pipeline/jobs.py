@@ -113,13 +113,12 @@ def plan_batches(settings: Settings, *, batch_size: int | None = None) -> list[l
     All URLs of one host go to the same batch, so batches fetched at the same time by parallel
     tasks never share a host and each host's politeness limit holds across tasks.
     """
-    from pipeline.fetch import pending_frontier
+    from pipeline.fetch.store import frontier_urls, pending_frontier
 
     size = batch_size or settings.batch_size
     with connection(settings) as conn:
-        ids = pending_frontier(conn)
-        rows = conn.execute("SELECT id, url FROM frontier WHERE id = ANY(%s)", (ids,)).fetchall()
-    return batches_by_host([(int(i), str(u)) for i, u in rows], size)
+        rows = frontier_urls(conn, pending_frontier(conn))
+    return batches_by_host(rows, size)
 
 
 def batches_by_host(items: Sequence[tuple[int, str]], size: int) -> list[list[int]]:
@@ -152,12 +151,12 @@ def process_raw_pages(
     conn: psycopg.Connection[Any], settings: Settings, run_id: int, raw_page_ids: Sequence[int]
 ) -> list[int]:
     """Extract and classify stored raw pages in one transaction (also the entry point of backfills)."""
-    from pipeline.articles import extract_pages
     from pipeline.classify import classify_articles
+    from pipeline.extract.articles import extract_pages
 
     with conn.transaction():
         (extracted, article_ids), extract_s = _measure(
-            lambda: extract_pages(conn, settings, raw_page_ids, run_id=run_id)
+            lambda: extract_pages(conn, settings, raw_page_ids)
         )
         classified, classify_s = _measure(
             lambda: classify_articles(conn, article_ids, settings.topics_file, cache_dir=settings.home / "models")
@@ -255,7 +254,7 @@ def reextract(
     """Extract stored articles again from their raw pages (after an extractor upgrade, or all of them
     with `everything`), then relabel, re-find events and relink those whose text changed. Batches
     commit one by one, so an interrupted run resumes where it stopped."""
-    from pipeline.articles import stale_extractions
+    from pipeline.extract.store import stale_extractions
     from pipeline.syndication import link_articles
 
     with connection(settings) as conn:
@@ -276,9 +275,9 @@ def reextract(
 
 def _reextract_batch(conn: psycopg.Connection[Any], settings: Settings, run_id: int, batch: Sequence[int]) -> list[int]:
     """One transaction: new text and metadata, then new labels and event mentions for what changed."""
-    from pipeline.articles import reextract_articles
     from pipeline.classify import classify_articles
     from pipeline.events import refind_events
+    from pipeline.extract.articles import reextract_articles
 
     with conn.transaction():
         (extracted, changed), extract_s = _measure(lambda: reextract_articles(conn, settings, batch))

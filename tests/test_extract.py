@@ -15,18 +15,18 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import Skip
-from pipeline.extract import (
+from pipeline.extract.core import (
     EXTRACTOR_VERSION,
     Extraction,
     extract,
     extract_many,
     learn_site_profile,
-    load_site_profile,
-    update_site_profile,
+    unfiltered_text,
 )
-from pipeline.extraction.lines import boilerplate_kind, drop_repeated_block, drop_tail_contact
-from pipeline.extraction.metadata import split_authors
-from pipeline.extraction.scoring import aeb_score, snippet_score
+from pipeline.extract.lines import boilerplate_kind, drop_repeated_block, drop_tail_contact
+from pipeline.extract.metadata import split_authors
+from pipeline.extract.scoring import aeb_score, snippet_score
+from pipeline.extract.store import load_site_profile, update_site_profile
 
 NOW = datetime(2025, 6, 20, 12, 0, tzinfo=UTC)
 NEWSFLOW = str(Path(sys.executable).parent / "newsflow")
@@ -277,7 +277,7 @@ def test_page_without_article_text_is_skipped() -> None:
 
 
 def test_huge_input_is_skipped_without_parsing() -> None:
-    from pipeline.extraction.decode import MAX_HTML_BYTES
+    from pipeline.extract.decode import MAX_HTML_BYTES
 
     with pytest.raises(Skip) as caught:
         extract(b"<html>" + b" " * MAX_HTML_BYTES + b"</html>")
@@ -368,14 +368,15 @@ def test_versions_of_one_story_are_not_boilerplate_of_each_other() -> None:
 def test_stored_site_profile_round_trip_is_idempotent(conn) -> None:
     pages = [html for html, _ in _site_pages()]
     assert load_site_profile(conn, "example.com") is None
-    assert update_site_profile(conn, "example.com", pages[:2]) == 2
-    assert update_site_profile(conn, "example.com", pages[:2]) == 0  # a rerun counts nothing twice
+    texts = [unfiltered_text(page) for page in pages[:2]]
+    assert update_site_profile(conn, "example.com", texts) == 2
+    assert update_site_profile(conn, "example.com", texts) == 0  # a rerun counts nothing twice
     stored = load_site_profile(conn, "example.com")
     assert stored is not None and stored.pages == 2
     found = extract(pages[2], "https://news.example.com/world/story-2", site=stored, now=NOW)
     assert SITE_PROMPT not in found.text and found.dropped.get("site_boilerplate") == 1
     before = conn.execute("SELECT sum(pages) FROM site_paragraphs WHERE source = 'example.com'").fetchone()[0]
-    assert update_site_profile(conn, "example.com", [found]) == 1  # an Extraction counts without re-extracting
+    assert update_site_profile(conn, "example.com", [found.unfiltered_text]) == 1  # no re-extraction needed
     after = conn.execute("SELECT sum(pages) FROM site_paragraphs WHERE source = 'example.com'").fetchone()[0]
     assert after > before
 
@@ -486,7 +487,7 @@ def test_demo_site_articles_extract_with_their_metadata() -> None:
 
 def test_extract_command_uses_profiles_stored_in_the_database(conn, database_url: str, tmp_path: Path) -> None:
     pages = _site_pages()
-    assert update_site_profile(conn, "example.com", [html for html, _ in pages[:2]]) == 2
+    assert update_site_profile(conn, "example.com", [unfiltered_text(html) for html, _ in pages[:2]]) == 2
     (tmp_path / "page.html").write_text(pages[2][0], encoding="utf-8")
     args = ("extract", "--url", pages[2][1], str(tmp_path / "page.html"))
     with_db = subprocess.run(

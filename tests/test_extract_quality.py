@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.extraction.evaluate import evaluate
+from pipeline.extract.evaluate import evaluate
 
 BASELINE = Path(__file__).with_name("extraction_baseline.json")
 
@@ -42,7 +42,7 @@ def test_extraction_f1_does_not_drop(dataset: str, shared_corpus: Path) -> None:
 if __name__ == "__main__":
     if sys.argv[1:] != ["--pin"]:
         raise SystemExit("usage: test_extract_quality.py --pin")
-    from pipeline.extraction.evaluate import eval_data_root
+    from pipeline.extract.evaluate import eval_data_root
 
     current = _pinned()
     for name in ("aeb", "trafilatura-eval"):

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from httpfaults import FaultServer, Route, html_page, loopback_settings, rss
 
-from pipeline import http
 from pipeline.errors import ConfigError, Skip
 from pipeline.feeds import (
     MAX_BACKOFF,
@@ -24,6 +23,7 @@ from pipeline.feeds import (
     poll_feeds,
     sync_feeds,
 )
+from pipeline.fetch import http
 from pipeline.urls import normalize_url
 
 NOW = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)

@@ -10,15 +10,8 @@ from typing import Any
 import pytest
 from httpfaults import FaultServer, Route, html_page, loopback_settings, redirect
 
-from pipeline import http
-from pipeline.fetch import (
-    FrontierItem,
-    add_to_frontier,
-    fetch_pages,
-    load_raw_body,
-    pending_frontier,
-    store_raw_page,
-)
+from pipeline.fetch import fetch_pages, http
+from pipeline.fetch.store import FrontierItem, add_to_frontier, load_raw_body, pending_frontier, store_raw_page
 from pipeline.urls import normalize_url
 
 LATIN1_TEXT = "Le président a déclaré que la sécurité à Mossoul était rétablie"

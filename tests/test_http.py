@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from httpfaults import FaultServer, Route, loopback_settings
 
-from pipeline import http
 from pipeline.errors import Skip
-from pipeline.http import (
+from pipeline.fetch import http
+from pipeline.fetch.http import (
     AddressGuard,
     BodyDecoder,
     Fetcher,

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from pipeline.errors import Skip
-from pipeline.http import BodyDecoder, Fetcher, FetchError
+from pipeline.fetch.http import BodyDecoder, Fetcher, FetchError
 from pipeline.urls import normalize_url
 
 SITEMAP_MAX_BYTES = 50_000_000  # the sitemaps.org limit for one file, uncompressed

@@ -19,7 +19,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from pipeline.errors import Skip
-from pipeline.http import content_type_ok, detect_charset, media_type
+from pipeline.fetch.http import content_type_ok, detect_charset, media_type
 from pipeline.sources.sitemaps import parse_w3c_date
 from pipeline.urls import normalize_url
 

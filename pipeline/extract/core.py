@@ -1,4 +1,4 @@
-"""Article extraction: main text and metadata from one HTML page.
+"""Extraction from one HTML page (pure): main text and metadata.
 
 trafilatura is the engine. Around it: decoding with charset detection, one parse shared by the
 metadata and the text, metadata with its provenance (JSON-LD, meta tags, URL, text), untrusted
@@ -18,12 +18,11 @@ from typing import Any
 from lxml.html import HtmlElement
 
 from pipeline.errors import Skip
-from pipeline.extraction.boilerplate import SiteProfile
-from pipeline.extraction.decode import decode_html, parse_html
-from pipeline.extraction.language import detect_language
-from pipeline.extraction.metadata import PageMeta, page_metadata
-from pipeline.extraction.store import load_site_profile, update_site_profile
-from pipeline.extraction.text import main_text
+from pipeline.extract.boilerplate import SiteProfile
+from pipeline.extract.decode import decode_html, parse_html
+from pipeline.extract.language import detect_language
+from pipeline.extract.metadata import PageMeta, page_metadata
+from pipeline.extract.text import main_text
 from pipeline.urls import source_of
 
 __all__ = [
@@ -33,8 +32,7 @@ __all__ = [
     "extract",
     "extract_many",
     "learn_site_profile",
-    "load_site_profile",
-    "update_site_profile",
+    "unfiltered_text",
 ]
 
 EXTRACTOR_VERSION = f"newsflow-extract/3 trafilatura/{version('trafilatura')}"

@@ -40,7 +40,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from pipeline.errors import Skip, TransientError
-from pipeline.robots import ALLOW_ALL, UA_TOKEN, RobotsRules, robots_url, rules_for_status
+from pipeline.fetch.robots import ALLOW_ALL, UA_TOKEN, RobotsRules, robots_url, rules_for_status
 from pipeline.settings import Settings
 
 Kind = Literal["page", "feed", "sitemap", "robots"]
@@ -515,7 +515,7 @@ class Fetcher:
         async with self.client.stream("GET", url, headers=headers, extensions={"trace": trace}) as response:
             status = response.status_code
             resp_headers = {k.lower(): v for k, v in response.headers.items()}
-            if kind != "robots":  # robots.txt statuses are meanings (4xx: allow all), see pipeline.robots
+            if kind != "robots":  # robots.txt statuses are meanings (4xx: allow all), see pipeline.fetch.robots
                 self._check_status(status, resp_headers, gate)
             if status == 304 or 300 <= status < 400 or (kind == "robots" and status >= 400):
                 return status, resp_headers, b""

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import ConfigError, Skip
-from pipeline.extraction.scoring import Score, aeb_score, snippet_score
+from pipeline.extract.scoring import Score, aeb_score, snippet_score
 from pipeline.settings import PROJECT_ROOT
 
 DATASETS = ("aeb", "trafilatura-eval")
@@ -95,7 +95,7 @@ def read_page(page: Page) -> bytes:
 def newsflow_texts(
     pages: list[Page], *, site_learning: bool = True, tick: Callable[[int], None] | None = None
 ) -> tuple[dict[str, str | None], dict[str, int]]:
-    from pipeline.extract import extract_many
+    from pipeline.extract.core import extract_many
 
     texts: dict[str, str | None] = {}
     skips: dict[str, int] = defaultdict(int)

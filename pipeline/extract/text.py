@@ -23,14 +23,14 @@ from lxml.html import HtmlElement
 from trafilatura import bare_extraction
 from trafilatura.xml import xmltotxt
 
-from pipeline.extraction.lines import (
+from pipeline.extract.lines import (
     drop_boilerplate_lines,
     drop_leading_title,
     drop_own_url,
     drop_repeated_block,
     drop_tail_contact,
 )
-from pipeline.extraction.metadata import PageMeta
+from pipeline.extract.metadata import PageMeta
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Kept links are only for measuring link density; trafilatura's warnings about empty or odd links

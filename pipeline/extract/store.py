@@ -1,0 +1,178 @@
+"""The only module with SQL for the extraction stage's tables: `articles`, `article_urls`, and the
+per-site boilerplate profiles (`site_profile_pages`, `site_paragraphs`).
+
+Articles of a batch are loaded with one COPY into a staging table and one `INSERT ... ON CONFLICT`
+merge. `update_site_profile(conn, source, texts)` counts new pages of a source (pages already
+counted, or other versions of a counted story, are left out, so reruns change nothing);
+`load_site_profile(conn, source)` gives the `SiteProfile` to pass to `extract(..., site=profile)`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+
+from pipeline import db
+from pipeline.errors import DatabaseError
+from pipeline.extract.boilerplate import SiteProfile, page_id, paragraph_key, word_count
+from pipeline.extract.core import EXTRACTOR_VERSION
+
+# Paragraphs seen on a single page are kept this long waiting for a second sighting.
+SINGLE_SIGHTING_DAYS = 180
+EXAMPLE_CHARS = 300
+
+
+def load_site_profile(conn: psycopg.Connection[Any], source: str) -> SiteProfile | None:
+    """The stored profile of `source`, or None when no page of it was counted yet."""
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT page_id FROM site_profile_pages WHERE source = %s", (source,))
+            page_ids = {row[0] for row in cur.fetchall()}
+            if not page_ids:
+                return None
+            cur.execute(
+                "SELECT para_key, pages, words FROM site_paragraphs WHERE source = %s"
+                " AND (pages > 1 OR last_seen > now() - make_interval(days => %s))",
+                (source, SINGLE_SIGHTING_DAYS),
+            )
+            rows = cur.fetchall()
+    except psycopg.Error as exc:
+        raise DatabaseError(f"cannot load the site profile of {source}: {exc}") from exc
+    return SiteProfile(
+        counts=Counter({key: pages for key, pages, _ in rows}),
+        words={key: words for key, _, words in rows},
+        page_ids=page_ids,
+    )
+
+
+def _paragraphs(text: str) -> dict[str, tuple[int, str]]:
+    found: dict[str, tuple[int, str]] = {}
+    for line in text.split("\n"):
+        key = paragraph_key(line)
+        if key and key not in found:
+            found[key] = (word_count(line), line[:EXAMPLE_CHARS])
+    return found
+
+
+def update_site_profile(conn: psycopg.Connection[Any], source: str, texts: Sequence[str]) -> int:
+    """Count these pages of `source` into its stored profile, in one transaction. Each page is its
+    main text before site boilerplate is removed (`Extraction.unfiltered_text`). Returns how many
+    pages were new."""
+    texts = [t for t in texts if t]
+    try:
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext('site_profile:' || %s))", (source,))
+            profile = load_site_profile(conn, source) or SiteProfile()
+            added = [t for t in texts if profile.add_page(t)]
+            for text in added:
+                paragraphs = _paragraphs(text)
+                cur.execute(
+                    "INSERT INTO site_profile_pages (source, page_id, paragraphs) VALUES (%s, %s, %s)"
+                    " ON CONFLICT DO NOTHING",
+                    (source, page_id(text), len(paragraphs)),
+                )
+                cur.executemany(
+                    "INSERT INTO site_paragraphs (source, para_key, pages, words, example)"
+                    " VALUES (%s, %s, 1, %s, %s) ON CONFLICT (source, para_key) DO UPDATE"
+                    " SET pages = site_paragraphs.pages + 1, last_seen = now()",
+                    [(source, key, words, example) for key, (words, example) in paragraphs.items()],
+                )
+    except psycopg.Error as exc:
+        raise DatabaseError(f"cannot update the site profile of {source}: {exc}") from exc
+    return len(added)
+
+
+ARTICLE_COLUMNS = (
+    "url", "raw_page_id", "source", "sitename", "title", "authors", "published_at", "date_source",
+    "date_note", "language", "text", "word_count", "content_hash", "extractor",
+)  # fmt: skip
+
+MERGE_ARTICLES = """
+INSERT INTO articles (url, raw_page_id, source, sitename, title, authors, published_at, date_source,
+                      date_note, language, text, word_count, content_hash, extractor)
+SELECT url, raw_page_id, source, sitename, title, authors, published_at, date_source,
+       date_note, language, text, word_count, content_hash, extractor
+FROM _stage_articles
+ON CONFLICT (url) DO NOTHING
+"""
+
+MERGE_ALIASES = """
+INSERT INTO article_urls (url, article_id, kind)
+SELECT s.url, a.id, s.kind
+FROM _stage_article_urls s JOIN articles a ON a.url = s.article_url
+ON CONFLICT (url) DO NOTHING
+"""
+
+
+def known_article(conn: psycopg.Connection[Any], urls: Sequence[str]) -> int | None:
+    row = conn.execute("SELECT article_id FROM article_urls WHERE url = ANY(%s) LIMIT 1", (list(urls),)).fetchone()
+    return int(row[0]) if row else None
+
+
+def add_aliases(conn: psycopg.Connection[Any], article_id: int, aliases: dict[str, str]) -> None:
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO article_urls (url, article_id, kind) VALUES (%s, %s, %s) ON CONFLICT (url) DO NOTHING",
+            [(url, article_id, kind) for url, kind in aliases.items() if kind != "identity"],
+        )
+
+
+def load_articles(conn: psycopg.Connection[Any], rows: Sequence[Any]) -> tuple[int, list[int]]:
+    """COPY the batch into staging tables, merge articles and their aliases. Returns (inserted, ids)."""
+    with conn.cursor() as cur:
+        inserted = db.copy_merge(cur, "articles", ARTICLE_COLUMNS, (r.values for r in rows), MERGE_ARTICLES)
+        db.copy_merge(
+            cur,
+            "article_urls",
+            ("url", "kind", "article_url"),
+            ((alias, kind, r.url) for r in rows for alias, kind in r.aliases.items()),
+            MERGE_ALIASES,
+            types=("text", "text", "text"),
+        )
+        found = cur.execute("SELECT id FROM articles WHERE url = ANY(%s)", ([r.url for r in rows],)).fetchall()
+    return inserted, [int(r[0]) for r in found]
+
+
+REFRESH_ARTICLES = """
+UPDATE articles a
+SET sitename = s.sitename, title = s.title, authors = s.authors, published_at = s.published_at,
+    date_source = s.date_source, date_note = s.date_note, language = s.language, text = s.text,
+    word_count = s.word_count, content_hash = s.content_hash, extractor = s.extractor, updated_at = now()
+FROM _stage_articles s
+WHERE a.raw_page_id = s.raw_page_id
+  AND (a.sitename, a.title, a.authors, a.published_at, a.date_source, a.date_note, a.language, a.text,
+       a.extractor)
+      IS DISTINCT FROM
+      (s.sitename, s.title, s.authors, s.published_at, s.date_source, s.date_note, s.language, s.text,
+       s.extractor)
+RETURNING a.id
+"""
+
+
+def stale_extractions(conn: psycopg.Connection[Any], *, everything: bool = False) -> list[int]:
+    """Articles extracted by another extractor version (or all with a stored page), oldest first."""
+    rows = conn.execute(
+        "SELECT id FROM articles WHERE raw_page_id IS NOT NULL AND (%s OR extractor <> %s) ORDER BY id",
+        (everything, EXTRACTOR_VERSION),
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+
+
+def raw_page_ids_of(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> list[int]:
+    """The stored raw pages these articles were extracted from."""
+    rows = conn.execute(
+        "SELECT raw_page_id FROM articles WHERE id = ANY(%s) AND raw_page_id IS NOT NULL", (list(article_ids),)
+    )
+    return [int(r[0]) for r in rows]
+
+
+def refresh_articles(conn: psycopg.Connection[Any], rows: Sequence[Any]) -> list[int]:
+    """Update articles in place from re-extracted rows; the ids whose text or metadata changed."""
+    with conn.cursor() as cur:
+        db.copy_merge(cur, "articles", ARTICLE_COLUMNS, (r.values for r in rows), REFRESH_ARTICLES)
+        return [int(r[0]) for r in cur.fetchall()]

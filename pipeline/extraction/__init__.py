@@ -1,1 +1,0 @@
-"""Helpers of newsflow's article extraction: benchmark scoring, site boilerplate, metadata."""
