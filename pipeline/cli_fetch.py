@@ -52,7 +52,9 @@ def feeds_add(
     save: Annotated[bool, typer.Option(help="Also append the feed to the feeds file.")] = True,
 ) -> None:
     """Find the feed of URL (<link rel="alternate">), check that it parses, and add it."""
-    from pipeline.feeds import FeedConfig, add_feed, append_to_config, discover_feed, parse_interval
+    from pipeline.feeds.config import FeedConfig, append_to_config, parse_interval
+    from pipeline.feeds.discover import discover_feed
+    from pipeline.feeds.store import add_feed
 
     settings = _settings()
     interval = parse_interval(poll_interval, "--poll-interval")

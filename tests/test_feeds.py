@@ -12,17 +12,11 @@ import pytest
 from httpfaults import FaultServer, Route, html_page, loopback_settings, rss
 
 from pipeline.errors import ConfigError, Skip
-from pipeline.feeds import (
-    MAX_BACKOFF,
-    FeedConfig,
-    append_to_config,
-    discover_feed,
-    feed_links_in_html,
-    load_feed_config,
-    parse_feed,
-    poll_feeds,
-    sync_feeds,
-)
+from pipeline.feeds import poll_feeds, sync_feeds
+from pipeline.feeds.config import FeedConfig, append_to_config, load_feed_config
+from pipeline.feeds.discover import discover_feed, feed_links_in_html
+from pipeline.feeds.parse import parse_feed
+from pipeline.feeds.poll import MAX_BACKOFF
 from pipeline.fetch import http
 from pipeline.urls import normalize_url
 

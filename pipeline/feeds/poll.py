@@ -1,0 +1,201 @@
+"""Polling: a feed is due when `next_poll_at` is null or past (or `force`). The GET is conditional
+(If-None-Match / If-Modified-Since) and the body's SHA-256 is compared with the last one, since some
+servers send the same validators for a changed feed (and others fresh validators for the same
+bytes). Failures are counted per feed as hard (404, 410, refused address, robots), soft (not a feed,
+wrong content type, too large) or temporary (timeouts, 429, 5xx), and the next poll backs off
+exponentially up to `MAX_BACKOFF` (30 days). No feed is ever dropped: `newsflow status` lists the
+failing ones with their last error.
+
+`poll_feeds` works in the caller's connection and does not commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from pipeline.errors import Skip
+from pipeline.feeds import store
+from pipeline.feeds.parse import ParsedFeed, parse_feed
+from pipeline.feeds.store import FeedRow, due_feeds
+from pipeline.fetch.http import Fetcher, FetchError, FetchResult, LogRow, run_sync
+from pipeline.fetch.store import Conn, FrontierItem, add_to_frontier, write_fetch_log
+from pipeline.settings import Settings
+
+MAX_BACKOFF = timedelta(days=30)
+
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
+    "text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
+
+
+HARD_REASONS = frozenset(
+    {
+        "invalid_url",
+        "blocked_address",
+        "robots_disallowed",
+        "too_many_redirects",
+        "redirect_loop",
+        "bad_redirect",
+    }
+)
+
+
+SOFT_REASONS = frozenset(
+    {
+        "not_a_feed",
+        "bad_content_type",
+        "too_large",
+        "decompression_bomb",
+        "bad_encoding",
+        "unsupported_encoding",
+    }
+)
+
+
+def conditional_headers(feed: FeedRow) -> dict[str, str]:
+    headers = {"Accept": FEED_ACCEPT}
+    if feed.etag:
+        headers["If-None-Match"] = feed.etag
+    if feed.last_modified:
+        headers["If-Modified-Since"] = feed.last_modified
+    return headers
+
+
+def failure_kind(reason: str, temporary: bool) -> str:
+    if temporary or reason in ("dns_error",):
+        return "temporary"
+    if reason in SOFT_REASONS:
+        return "soft"
+    if reason in HARD_REASONS or reason.startswith("http_"):
+        return "hard"
+    return "soft"
+
+
+def backoff_interval(poll_interval_s: int, failures: int, kind: str) -> timedelta:
+    """The wait before the next poll after `failures` consecutive failures (capped at 30 days)."""
+    factor = 4 if kind == "hard" else 2
+    seconds = poll_interval_s * factor ** min(failures, 30)
+    return min(timedelta(seconds=seconds), MAX_BACKOFF)
+
+
+FeedOutcome = FetchResult | Skip | FetchError
+
+
+def poll_feeds(
+    conn: Conn,
+    settings: Settings,
+    *,
+    now: datetime,
+    window_end: datetime | None = None,
+    run_id: int | None = None,
+    feed_ids: Sequence[int] | None = None,
+    force: bool = False,
+    on_progress: Callable[[str], None] | None = None,
+) -> dict[str, int]:
+    """Poll the due feeds and put their new entry URLs into the frontier (no commit)."""
+    feeds = due_feeds(conn, now, feed_ids, force)
+    counts: Counter[str] = Counter()
+    log: list[LogRow] = []
+    if not feeds:
+        return {}
+
+    def done(feed: FeedRow, outcome: FeedOutcome) -> None:
+        row, outcome_counts = handle_feed_outcome(conn, feed, outcome, now=now, window_end=window_end)
+        counts.update(outcome_counts)
+        log.append(row)
+        if on_progress is not None:
+            on_progress(row.outcome)
+
+    robots_log = run_sync(lambda: _fetch_feeds(settings, feeds, done))
+    write_fetch_log(conn, [*robots_log, *log], run_id)
+    return dict(counts)
+
+
+async def _fetch_feeds(
+    settings: Settings, feeds: list[FeedRow], on_done: Callable[[FeedRow, FeedOutcome], None]
+) -> list[LogRow]:
+    import asyncio
+
+    async def one(feed: FeedRow, f: Fetcher) -> tuple[FeedRow, FeedOutcome]:
+        try:
+            return feed, await f.get(feed.url, kind="feed", headers=conditional_headers(feed))
+        except (Skip, FetchError) as exc:
+            return feed, exc
+
+    async with Fetcher(settings) as fetcher:
+        tasks = [asyncio.ensure_future(one(feed, fetcher)) for feed in feeds]
+        for next_done in asyncio.as_completed(tasks):
+            feed, outcome = await next_done
+            on_done(feed, outcome)
+        return fetcher.log
+
+
+def handle_feed_outcome(
+    conn: Conn, feed: FeedRow, outcome: FeedOutcome, *, now: datetime, window_end: datetime | None
+) -> tuple[LogRow, Counter[str]]:
+    """Record one poll: feed state, frontier rows; returns the fetch_log row and the counts."""
+    if isinstance(outcome, Skip | FetchError):
+        return _record_failure(conn, feed, outcome, now)
+    result = outcome
+    counts: Counter[str] = Counter({"feeds_polled": 1})
+    body_hash = hashlib.sha256(result.body).hexdigest() if result.body else None
+    if result.not_modified or (body_hash is not None and body_hash == feed.last_body_hash):
+        key = "not_modified" if result.not_modified else "unchanged"
+        store.record_success(conn, feed, result, now, body_hash=feed.last_body_hash, keep_validators=True)
+        counts[f"feeds_{key}"] += 1
+        return _log_row(feed, result, key), counts
+    try:
+        parsed = parse_feed(result.body, url=result.final_url, content_type=result.headers.get("content-type"))
+    except Skip as exc:
+        return _record_failure(conn, feed, exc, now, status=result.status)
+    deferred = _queue_entries(conn, feed, parsed, window_end, counts)
+    # Entries left for a later run must be seen again: then forget the validators and the hash.
+    store.record_success(conn, feed, result, now, body_hash=None if deferred else body_hash, keep_validators=False,
+                    forget=deferred > 0)  # fmt: skip
+    counts["feeds_ok"] += 1
+    if parsed.bozo:
+        counts["feeds_malformed_but_read"] += 1
+    return _log_row(feed, result, "ok"), counts
+
+
+def _queue_entries(
+    conn: Conn, feed: FeedRow, parsed: ParsedFeed, window_end: datetime | None, counts: Counter[str]
+) -> int:
+    counts.update(parsed.skipped)
+    taken = []
+    deferred = 0
+    for entry in parsed.entries:
+        if window_end is not None and entry.published is not None and entry.published > window_end:
+            deferred += 1
+            continue
+        taken.append(FrontierItem(entry.url, f"feed:{feed.id}", feed.id, entry.title, entry.published))
+    counts["entries"] += len(parsed.entries)
+    counts["entries_after_window"] += deferred
+    added = add_to_frontier(conn, taken)
+    counts["entries_new"] += added.get("new", 0)
+    counts["entries_known"] += added.get("known", 0)
+    return deferred
+
+
+def _record_failure(
+    conn: Conn, feed: FeedRow, exc: Skip | FetchError, now: datetime, status: int | None = None
+) -> tuple[LogRow, Counter[str]]:
+    kind = failure_kind(exc.reason, isinstance(exc, FetchError))
+    wait = backoff_interval(feed.poll_interval_s, feed.failure_count, kind)
+    code = status if status is not None else getattr(exc, "status", None)
+    if code is None and exc.reason.startswith("http_") and exc.reason[5:].isdigit():
+        code = int(exc.reason[5:])
+    store.record_failure(conn, feed, kind, str(exc), code, now, wait)
+    counts: Counter[str] = Counter({"feeds_polled": 1, f"feeds_failed_{kind}": 1, f"skip:feed_{exc.reason}": 1})
+    row = LogRow("feed", feed.url, None, code, exc.reason, exc.detail or None, None, None)
+    return row, counts
+
+
+def _log_row(feed: FeedRow, result: FetchResult, outcome: str) -> LogRow:
+    return LogRow("feed", feed.url, result.final_url, result.status, outcome, None, len(result.body),
+                  result.elapsed_ms)  # fmt: skip

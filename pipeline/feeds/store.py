@@ -1,0 +1,120 @@
+"""The only module with SQL for the feeds stage's table `feeds` (the list, each feed's validators,
+body hash, failures and next poll)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from pipeline.feeds.config import DEFAULT_POLL_INTERVAL_S, load_feed_config
+from pipeline.fetch.http import FetchResult
+from pipeline.fetch.store import Conn
+
+
+def sync_feeds(conn: Conn, path: Path) -> dict[str, int]:
+    """Upsert the file's feeds; feeds no longer in it get in_config=false (never deleted). No commit."""
+    feeds = load_feed_config(path)
+    counts: Counter[str] = Counter()
+    with conn.cursor() as cur:
+        cur.execute("SELECT url, name, poll_interval_s, topic_hints, in_config FROM feeds")
+        existing = {row[0]: row[1:] for row in cur.fetchall()}
+        for feed in feeds:
+            wanted = (feed.name, feed.poll_interval_s, list(feed.topic_hints), True)
+            old = existing.get(feed.url)
+            if old is not None and tuple(old) == wanted:
+                counts["unchanged"] += 1
+                continue
+            cur.execute(
+                """INSERT INTO feeds (name, url, poll_interval_s, topic_hints, in_config)
+                   VALUES (%s, %s, %s, %s, true)
+                   ON CONFLICT (url) DO UPDATE SET name = excluded.name,
+                       poll_interval_s = excluded.poll_interval_s, topic_hints = excluded.topic_hints,
+                       in_config = true""",
+                (feed.name, feed.url, feed.poll_interval_s, list(feed.topic_hints)),
+            )
+            counts["added" if old is None else "updated"] += 1
+        cur.execute(
+            "UPDATE feeds SET in_config = false WHERE in_config AND NOT (url = ANY(%s))",
+            ([f.url for f in feeds],),
+        )
+        counts["removed"] = cur.rowcount
+    return {k: v for k, v in counts.items() if v}
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    id: int
+    url: str
+    poll_interval_s: int
+    etag: str | None
+    last_modified: str | None
+    last_body_hash: str | None
+    failure_count: int
+
+
+def due_feeds(conn: Conn, now: datetime, feed_ids: Sequence[int] | None, force: bool) -> list[FeedRow]:
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT id, url, poll_interval_s, etag, last_modified, last_body_hash, failure_count
+               FROM feeds
+               WHERE (%s::bigint[] IS NULL AND in_config OR id = ANY(%s::bigint[]))
+                 AND (%s OR next_poll_at IS NULL OR next_poll_at <= %s)
+               ORDER BY id""",
+            (_ids(feed_ids), _ids(feed_ids), force, now),
+        )
+        return [FeedRow(*row) for row in cur.fetchall()]
+
+
+def _ids(ids: Sequence[int] | None) -> list[int] | None:
+    return list(ids) if ids is not None else None
+
+
+def record_success(
+    conn: Conn, feed: FeedRow, result: FetchResult, now: datetime, *, body_hash: str | None,
+    keep_validators: bool, forget: bool = False,
+) -> None:  # fmt: skip
+    etag = feed.etag if keep_validators else result.headers.get("etag")
+    modified = feed.last_modified if keep_validators else result.headers.get("last-modified")
+    if forget:
+        etag = modified = None
+    with conn.cursor() as cur:
+        cur.execute(
+            """UPDATE feeds SET etag = %s, last_modified = %s, last_body_hash = %s, last_status = %s,
+                   last_polled_at = %s, last_success_at = %s, failure_count = 0, last_error = NULL,
+                   next_poll_at = %s
+               WHERE id = %s""",
+            (etag, modified, body_hash, result.status, now, now,
+             now + timedelta(seconds=feed.poll_interval_s), feed.id),
+        )  # fmt: skip
+
+
+def record_failure(conn: Conn, feed: FeedRow, kind: str, error: str, code: int | None, now: datetime,
+                   wait: timedelta) -> None:  # fmt: skip
+    """Count one failed poll of `kind` (hard, soft, temporary) and put the next poll `wait` away."""
+    with conn.cursor() as cur:
+        cur.execute(
+            f"""UPDATE feeds SET failure_count = failure_count + 1,
+                   {kind[:4]}_failures = {kind[:4]}_failures + 1, last_error = %s, last_status = %s,
+                   last_polled_at = %s, next_poll_at = %s
+               WHERE id = %s""",
+            (f"{kind}: {error}"[:1000], code, now, now + wait, feed.id),
+        )
+
+
+def add_feed(conn: Conn, url: str, name: str, *, poll_interval_s: int = DEFAULT_POLL_INTERVAL_S,
+             topics: Sequence[str] = ()) -> tuple[int, bool]:  # fmt: skip
+    """Insert (or re-enable) one feed; returns (id, newly added)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """INSERT INTO feeds (name, url, poll_interval_s, topic_hints, in_config)
+               VALUES (%s, %s, %s, %s, true)
+               ON CONFLICT (url) DO UPDATE SET in_config = true
+               RETURNING id, (xmax = 0)""",
+            (name, url, poll_interval_s, list(topics)),
+        )
+        row = cur.fetchone()
+    assert row is not None
+    return int(row[0]), bool(row[1])
