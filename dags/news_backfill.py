@@ -1,6 +1,6 @@
 """news_backfill: one day of archive per run, so that `airflow backfill create` fills a range.
 
-Each task calls the library (`pipeline.backfill`, `pipeline.jobs`); XCom carries only ids and counts.
+Each task calls the library (`pipeline.jobs`); XCom carries only ids and counts.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def _sources(params: dict) -> list[str]:  # type: ignore[type-arg]
 def news_backfill() -> None:
     @task
     def begin() -> int:
-        from pipeline.jobs import connection
+        from pipeline.db import connection
         from pipeline.runs import start_run
 
         ctx = get_current_context()
@@ -75,8 +75,8 @@ def news_backfill() -> None:
 
     @task
     def load(nf_run: int) -> list[int]:
-        from pipeline.backfill import backfill
-        from pipeline.jobs import connection
+        from pipeline.db import connection
+        from pipeline.jobs.backfill import backfill
         from pipeline.runs import record_stage
 
         ctx = get_current_context()
@@ -94,13 +94,13 @@ def news_backfill() -> None:
 
     @task
     def link(nf_run: int, article_ids: list[int]) -> dict[str, int]:
-        from pipeline.jobs import link_and_find_events
+        from pipeline.jobs.nightly import link_and_find_events
 
         return link_and_find_events(task_settings(), nf_run, article_ids)
 
     @task
     def finish(nf_run: int, linked: dict[str, int]) -> dict[str, dict[str, int]]:
-        from pipeline.jobs import end_run
+        from pipeline.jobs.nightly import end_run
 
         return end_run(task_settings(), nf_run).counts
 

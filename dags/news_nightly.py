@@ -38,7 +38,7 @@ DEFAULT_ARGS = default_args(retries=3, retry_delay=timedelta(minutes=2), max_ret
 def news_nightly() -> None:
     @task
     def begin() -> int:
-        from pipeline.jobs import begin_run
+        from pipeline.jobs.nightly import begin_run
 
         ctx = get_current_context()
         return begin_run(
@@ -51,7 +51,7 @@ def news_nightly() -> None:
 
     @task
     def poll(nf_run: int) -> dict[str, int]:
-        from pipeline.jobs import poll as poll_feeds
+        from pipeline.jobs.nightly import poll as poll_feeds
 
         ctx = get_current_context()
         end = ctx["data_interval_end"]
@@ -59,26 +59,26 @@ def news_nightly() -> None:
 
     @task
     def plan(nf_run: int, polled: dict[str, int]) -> list[list[int]]:
-        from pipeline.jobs import plan_batches
+        from pipeline.jobs.nightly import plan_batches
 
         return plan_batches(task_settings())
 
     @task(max_active_tis_per_dag=2)
     def process(nf_run: int, batch: list[int]) -> list[int]:
-        from pipeline.jobs import process_batch
+        from pipeline.jobs.nightly import process_batch
 
         return process_batch(task_settings(), nf_run, batch)
 
     @task(trigger_rule="none_failed")  # also when there was no batch to process
     def link(nf_run: int, article_ids: list[list[int]]) -> dict[str, int]:
-        from pipeline.jobs import link_and_find_events
+        from pipeline.jobs.nightly import link_and_find_events
 
         ids = [i for batch in (article_ids or []) for i in batch]
         return link_and_find_events(task_settings(), nf_run, ids)
 
     @task(trigger_rule="none_failed")
     def finish(nf_run: int, linked: dict[str, int]) -> dict[str, dict[str, int]]:
-        from pipeline.jobs import end_run
+        from pipeline.jobs.nightly import end_run
 
         return end_run(task_settings(), nf_run).counts
 

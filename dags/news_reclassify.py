@@ -32,7 +32,7 @@ DEFAULT_ARGS = default_args(retries=2, retry_delay=timedelta(minutes=1), max_ret
 def news_reclassify() -> None:
     @task
     def begin() -> int:
-        from pipeline.jobs import connection
+        from pipeline.db import connection
         from pipeline.runs import start_run
 
         with connection(task_settings()) as conn:
@@ -40,19 +40,19 @@ def news_reclassify() -> None:
 
     @task
     def plan(nf_run: int) -> list[list[int]]:
-        from pipeline.jobs import plan_reclassify
+        from pipeline.jobs.maintenance import plan_reclassify
 
         return plan_reclassify(task_settings())
 
     @task(max_active_tis_per_dag=2)
     def relabel(nf_run: int, id_range: list[int]) -> dict[str, int]:
-        from pipeline.jobs import reclassify_range
+        from pipeline.jobs.maintenance import reclassify_range
 
         return reclassify_range(task_settings(), nf_run, id_range[0], id_range[1])
 
     @task(trigger_rule="none_failed")
     def finish(nf_run: int, done: list[dict[str, int]]) -> dict[str, dict[str, int]]:
-        from pipeline.jobs import end_run
+        from pipeline.jobs.nightly import end_run
 
         return end_run(task_settings(), nf_run).counts
 

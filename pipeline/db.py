@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,9 @@ import psycopg
 from psycopg import sql
 
 from pipeline.errors import ConfigError, DatabaseError
+from pipeline.settings import Settings
 
+EMBEDDED_DBNAME = "newsflow"
 MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 MIGRATIONS_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -170,3 +173,30 @@ def copy_merge(
             copy.write_row(row)
     cur.execute(merge_sql.encode())
     return cur.rowcount
+
+
+def database_url(settings: Settings) -> str:
+    """DATABASE_URL when given, else the embedded server in $NEWSFLOW_HOME (started on demand)."""
+    if settings.database_url:
+        return settings.database_url
+    from pipeline.embedded import start_embedded
+
+    admin_url = start_embedded(settings.home / "pgdata")
+    with connect(admin_url, autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DBNAME,)).fetchone()
+        if not exists:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(EMBEDDED_DBNAME)))
+    return psycopg.conninfo.make_conninfo(admin_url, dbname=EMBEDDED_DBNAME)
+
+
+@contextmanager
+def connection(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
+    """A connection to the configured database, with every migration applied."""
+    conn = connect(database_url(settings))
+    try:
+        migrate(conn)
+        yield conn
+    except psycopg.OperationalError as exc:
+        raise DatabaseError(f"the database went away: {exc}") from exc
+    finally:
+        conn.close()

@@ -15,9 +15,10 @@ from httpfaults import FaultServer, Route, html_page, loopback_settings
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipeline.backfill import backfill, day_ranges, find_gaps, parse_source
 from pipeline.errors import ConfigError
+from pipeline.extract.store import find_gaps
 from pipeline.fetch import http
+from pipeline.jobs.backfill import backfill, day_ranges, parse_source
 from pipeline.sources.files import page_address
 from pipeline.sources.sitemaps import parse_sitemap
 

@@ -211,7 +211,7 @@ def test_reclassify_after_a_taxonomy_edit(conn: psycopg.Connection[Any], tmp_pat
 def test_classify_command_reads_json_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import typer
 
-    from pipeline import cli_classify
+    from pipeline.cli import classify as cli_classify
 
     app, eval_app = typer.Typer(), typer.Typer()
     app.add_typer(eval_app, name="eval")

@@ -128,12 +128,12 @@ def test_news_reclassify_relabels_after_a_taxonomy_change(dagbag, database_url, 
     import psycopg
     import yaml
 
-    from pipeline import jobs
+    from pipeline.jobs import nightly
     from pipeline.settings import PROJECT_ROOT, load_settings
 
     with DemoSite(reference_time=datetime.now(UTC)) as site:
         _point_newsflow_at(site, database_url, tmp_path, monkeypatch)
-        jobs.run_once(load_settings())
+        nightly.run_once(load_settings())
 
     # The analyst adds a topic to a copy of the shipped taxonomy: every label becomes stale.
     taxonomy = yaml.safe_load((PROJECT_ROOT / "config" / "topics.yaml").read_text(encoding="utf-8"))

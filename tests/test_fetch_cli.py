@@ -13,7 +13,7 @@ from httpfaults import FaultServer, Route, rss
 from rich.console import Console
 from typer.testing import CliRunner
 
-from pipeline import cli_fetch
+from pipeline.cli import fetch as cli_fetch
 
 
 @pytest.fixture()

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline import jobs
+from pipeline import db
 from pipeline.demo import DemoSite, feeds_yaml
+from pipeline.jobs import maintenance, nightly
 from pipeline.settings import Settings
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
@@ -49,7 +50,7 @@ def _count(conn, table: str) -> int:
 def test_run_loads_the_demo_site_once(demo, database_url, tmp_path, conn):
     site, feeds = demo
     settings = demo_settings(database_url, feeds, tmp_path / "home")
-    report = jobs.run_once(settings, now=NOW, window_end=NOW)
+    report = nightly.run_once(settings, now=NOW, window_end=NOW)
 
     expected = [a for a in site.articles if a.kind in {"news", "copy", "aggregator", "offtopic"}]
     assert _count(conn, "articles") == len(expected)
@@ -83,7 +84,7 @@ def test_run_loads_the_demo_site_once(demo, database_url, tmp_path, conn):
         for t in ("articles", "article_topics", "story_clusters", "events", "event_mentions")
     }
     conn.commit()
-    second = jobs.run_once(settings, now=NOW, window_end=NOW)
+    second = nightly.run_once(settings, now=NOW, window_end=NOW)
     after = {t: _count(conn, t) for t in before}
     assert after == before
     assert second.counts.get("extract", {}).get("stored", 0) == 0
@@ -91,7 +92,7 @@ def test_run_loads_the_demo_site_once(demo, database_url, tmp_path, conn):
 
 def test_extracted_text_is_clean_and_labelled(demo, database_url, tmp_path, conn):
     site, feeds = demo
-    jobs.run_once(demo_settings(database_url, feeds, tmp_path / "home"), now=NOW, window_end=NOW)
+    nightly.run_once(demo_settings(database_url, feeds, tmp_path / "home"), now=NOW, window_end=NOW)
     checked = 0
     for article in site.articles:
         if article.kind != "news":
@@ -120,7 +121,7 @@ def test_extracted_text_is_clean_and_labelled(demo, database_url, tmp_path, conn
 
 def test_batches_never_split_a_host():
     items = [(i, f"https://site{i % 7}.example/story/{i}") for i in range(300)]
-    batches = jobs.batches_by_host(items, 50)
+    batches = nightly.batches_by_host(items, 50)
     assert sorted(i for b in batches for i in b) == list(range(300))
     hosts = [{f"site{i % 7}" for i in batch} for batch in batches]
     assert all(not (a & b) for n, a in enumerate(hosts) for b in hosts[n + 1 :])
@@ -136,21 +137,21 @@ def test_a_failed_batch_leaves_nothing_half_loaded_and_reruns_once(demo, databas
     site, feeds = demo
     settings = demo_settings(database_url, feeds, tmp_path / "home")
     broken = settings.with_overrides(topics_file=tmp_path / "missing-topics.yaml")
-    run_id = jobs.begin_run(settings, "test")
-    jobs.poll(settings, run_id, now=NOW, window_end=NOW)
-    (batch,) = jobs.plan_batches(settings, batch_size=100)
+    run_id = nightly.begin_run(settings, "test")
+    nightly.poll(settings, run_id, now=NOW, window_end=NOW)
+    (batch,) = nightly.plan_batches(settings, batch_size=100)
     with pytest.raises(ConfigError):
-        jobs.process_batch(broken, run_id, batch)
+        nightly.process_batch(broken, run_id, batch)
     assert _count(conn, "articles") == 0
     loadable = [a for a in site.articles if a.kind in {"news", "copy", "aggregator", "offtopic"}]
     raw_pages = _count(conn, "raw_pages")
     assert raw_pages == len(loadable) + 1  # and the page with no text
     conn.commit()
 
-    with jobs.connection(settings) as retry_conn:
+    with db.connection(settings) as retry_conn:
         raw_ids = [r[0] for r in retry_conn.execute("SELECT id FROM raw_pages ORDER BY id")]
-        article_ids = jobs.process_raw_pages(retry_conn, settings, run_id, raw_ids)
-        again = jobs.process_raw_pages(retry_conn, settings, run_id, raw_ids)
+        article_ids = nightly.process_raw_pages(retry_conn, settings, run_id, raw_ids)
+        again = nightly.process_raw_pages(retry_conn, settings, run_id, raw_ids)
     assert sorted(again) == sorted(article_ids)
     assert _count(conn, "articles") == len(article_ids) == len(loadable)
     assert _count(conn, "raw_pages") == raw_pages
@@ -159,20 +160,20 @@ def test_a_failed_batch_leaves_nothing_half_loaded_and_reruns_once(demo, databas
 def test_reextract_reads_stored_pages_and_never_downloads(demo, database_url, tmp_path, conn):
     site, feeds = demo
     settings = demo_settings(database_url, feeds, tmp_path / "home")
-    jobs.run_once(settings, now=NOW, window_end=NOW)
+    nightly.run_once(settings, now=NOW, window_end=NOW)
     requests_before = len(site.request_log)
     # Pretend two articles came from an older extractor that kept junk.
     conn.execute("UPDATE articles SET text = 'junk from an old extractor', extractor = 'old/0' WHERE id IN (1, 2)")
     conn.commit()
 
-    report = jobs.reextract(settings)
+    report = maintenance.reextract(settings)
     assert report.counts["extract"]["changed"] == 2
     assert len(site.request_log) == requests_before  # not one request to the site
     texts = [r[0] for r in conn.execute("SELECT text FROM articles WHERE id IN (1, 2)")]
     assert all("junk from an old extractor" not in t and len(t.split()) > 40 for t in texts)
     conn.commit()
 
-    again = jobs.reextract(settings)
+    again = maintenance.reextract(settings)
     assert again.counts.get("extract", {}) == {}  # nothing stale any more
-    everything = jobs.reextract(settings, everything=True)
+    everything = maintenance.reextract(settings, everything=True)
     assert everything.counts["extract"].get("changed", 0) == 0

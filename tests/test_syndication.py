@@ -124,7 +124,7 @@ def test_cli_dedup_reads_jsonl_and_counts_bad_lines(seeds_dir: Path) -> None:
              for r in seed_records(seeds_dir)]
     lines += ["not json", json.dumps({"text": "no id"}), json.dumps({"id": "x", "published_at": "yesterday",
                                                                      "text": "t"})]
-    code = "from pipeline import cli_dedup; import typer; a = typer.Typer(); e = typer.Typer(); " \
+    code = "from pipeline.cli import dedup as cli_dedup; import typer; a = typer.Typer(); e = typer.Typer(); " \
            "a.add_typer(e, name='eval'); cli_dedup.register(a, e); a()"
     run = subprocess.run([sys.executable, "-c", code, "dedup"], input="\n".join(lines), capture_output=True,
                          text=True, timeout=120, cwd=ROOT)
@@ -154,7 +154,7 @@ def test_eval_gate_on_syndication_dev(shared_corpus: Path) -> None:
 def test_eval_command_reads_the_data_folder(shared_corpus: Path, tmp_path: Path) -> None:
     if not (shared_corpus / "syndication-dev").is_dir():
         pytest.skip("syndication-dev is absent")
-    code = "from pipeline import cli_dedup; import typer; a = typer.Typer(); e = typer.Typer(); " \
+    code = "from pipeline.cli import dedup as cli_dedup; import typer; a = typer.Typer(); e = typer.Typer(); " \
            "a.add_typer(e, name='eval'); cli_dedup.register(a, e); a()"
     env = {**os.environ, "NEWSFLOW_EVAL_DATA": str(shared_corpus)}
     out = tmp_path / "scores.json"

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import psycopg
 
 from pipeline import db
-from pipeline.errors import DatabaseError
+from pipeline.errors import ConfigError, DatabaseError
 from pipeline.extract.boilerplate import SiteProfile, page_id, paragraph_key, word_count
 from pipeline.extract.core import EXTRACTOR_VERSION
 
@@ -176,3 +177,50 @@ def refresh_articles(conn: psycopg.Connection[Any], rows: Sequence[Any]) -> list
     with conn.cursor() as cur:
         db.copy_merge(cur, "articles", ARTICLE_COLUMNS, (r.values for r in rows), REFRESH_ARTICLES)
         return [int(r[0]) for r in cur.fetchall()]
+
+
+def unprocessed_raw_pages(conn: psycopg.Connection[Any], raw_ids: Sequence[int]) -> list[int]:
+    """The raw pages no article was made from yet."""
+    if not raw_ids:
+        return []
+    rows = conn.execute(
+        """SELECT r.id FROM raw_pages r
+           WHERE r.id = ANY(%s) AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.raw_page_id = r.id)
+           ORDER BY r.id""",
+        (list(set(raw_ids)),),
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def find_gaps(
+    conn: psycopg.Connection[Any], *, date_from: date, date_to: date, sources: Sequence[str] | None = None
+) -> dict[str, list[date]]:
+    """Per outlet (articles.source), the UTC days in [date_from, date_to] with no article published.
+
+    Without `sources`: every outlet with at least one article in the database.
+    """
+    if date_to < date_from:
+        raise ConfigError(f"--to {date_to} is before --from {date_from}")
+    rows = conn.execute(
+        """
+        WITH outlets AS (
+            SELECT DISTINCT source FROM articles WHERE %(sources)s::text[] IS NULL
+            UNION SELECT unnest(%(sources)s::text[])
+        ), days AS (
+            SELECT d::date AS day FROM generate_series(%(start)s::date, %(end)s::date, interval '1 day') d
+        ), have AS (
+            SELECT source, (published_at AT TIME ZONE 'UTC')::date AS day FROM articles
+            WHERE published_at >= (%(start)s::date)::timestamp AT TIME ZONE 'UTC'
+              AND published_at < (%(end)s::date + 1)::timestamp AT TIME ZONE 'UTC'
+            GROUP BY 1, 2
+        )
+        SELECT o.source, d.day FROM outlets o CROSS JOIN days d
+        WHERE NOT EXISTS (SELECT 1 FROM have h WHERE h.source = o.source AND h.day = d.day)
+        ORDER BY o.source, d.day
+        """,
+        {"sources": list(sources) if sources else None, "start": date_from, "end": date_to},
+    ).fetchall()
+    gaps: dict[str, list[date]] = {s: [] for s in (sources or [])}
+    for source, day in rows:
+        gaps.setdefault(source, []).append(day)
+    return gaps

@@ -206,3 +206,20 @@ def load_raw_body(conn: Conn, raw_page_id: int) -> bytes:
     if isinstance(pages[0], Skip):
         raise pages[0]
     return pages[0].body
+
+
+def raw_page_id(conn: Conn, url: str) -> int | None:
+    """The raw page stored under this (normalized) URL, if any."""
+    row = conn.execute("SELECT id FROM raw_pages WHERE url = %s", (url,)).fetchone()
+    return int(row[0]) if row else None
+
+
+def frontier_todo(conn: Conn, urls: Sequence[str]) -> tuple[list[int], int]:
+    """Frontier rows of these URLs still to fetch (or fetched, for their raw page), and how many of
+    them were skipped for good."""
+    rows = conn.execute(
+        "SELECT id, state, attempts FROM frontier WHERE url = ANY(%s) ORDER BY id", (list(urls),)
+    ).fetchall()
+    todo = [i for i, state, attempts in rows if state in ("new", "fetched")
+            or (state == "failed" and attempts < MAX_FETCH_ATTEMPTS)]  # fmt: skip
+    return todo, sum(1 for _, state, _ in rows if state == "skipped")

@@ -12,16 +12,15 @@ from pathlib import Path
 from typing import Annotated, Any, TextIO
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from pipeline.cli.common import err, out
 from pipeline.errors import ConfigError, Skip
 from pipeline.jsonl import read_jsonl
 from pipeline.settings import PROJECT_ROOT
 from pipeline.syndication import Record, dedup_records
 from pipeline.syndication.evaluate import minhash_baseline, parse_time, score
 
-err = Console(stderr=True)
 MAX_TEXT_CHARS = 2_000_000  # longer texts are cut (a hostile or broken record must not stall the run)
 
 
@@ -139,7 +138,7 @@ def _print_scores(dataset: str, results: dict[str, Any]) -> None:
     for name, (s, seconds) in results.items():
         table.add_row(name, f"{s.precision:.4f}", f"{s.recall:.4f}", f"{s.f1:.4f}", f"{s.canon:.4f}",
                       f"{s.pairs_predicted}/{s.pairs_gold}", f"{seconds:.1f}")
-    Console().print(table)
+    out.print(table)
     ours = next(iter(results.values()))[0]
     print(f"dedup F1={ours.f1:.3f} P={ours.precision:.3f} R={ours.recall:.3f} "
           f"canon={ours.canon:.3f} n={ours.n}")

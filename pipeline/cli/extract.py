@@ -13,14 +13,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pipeline.cli.common import err, out
 from pipeline.errors import NewsflowError, Skip
 from pipeline.extract.boilerplate import SiteProfile
-
-err = Console(stderr=True)
 
 
 def _progress() -> Progress:
@@ -128,9 +126,9 @@ def eval_extraction_command(
         table.add_column(column, justify="left" if column == "system" else "right")
     for name, score in rows.items():
         table.add_row(name, *(f"{score[k]:.4f}" for k in ("f1", "precision", "recall", "accuracy")))
-    Console().print(table)
+    out.print(table)
     if result.trafilatura:
-        Console().print(f"F1 gain over trafilatura default: {result.newsflow.f1 - result.trafilatura.f1:+.4f}")
+        out.print(f"F1 gain over trafilatura default: {result.newsflow.f1 - result.trafilatura.f1:+.4f}")
     err.print("outcomes: " + (", ".join(f"{k}={v}" for k, v in sorted(result.skips.items())) or "all extracted"))
 
 

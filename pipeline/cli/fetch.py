@@ -1,6 +1,6 @@
 """Fetching commands: `feeds add|list|sync`, `status`, `backfill`, `gaps`.
 
-Each opens the database, calls the library (`pipeline.feeds`, `pipeline.backfill`) and prints; the
+Each opens the database, calls the library (`pipeline.feeds`, `pipeline.jobs.backfill`) and prints; the
 library's named errors become messages in `pipeline.cli.main`.
 """
 
@@ -12,14 +12,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.settings import Settings, load_settings
+from pipeline.cli.common import connection, current_settings, err, out
 
-console = Console(stderr=True)
-out = Console()
 feeds_app = typer.Typer(help="The feeds newsflow polls: add, list, sync from config/feeds.yaml.", no_args_is_help=True)
 
 
@@ -28,16 +25,6 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     app.command("status")(status_command)
     app.command("backfill")(backfill_command)
     app.command("gaps")(gaps_command)
-
-
-def _settings(**overrides: Any) -> Settings:
-    return load_settings().with_overrides(**overrides)
-
-
-def _connection(settings: Settings) -> Any:
-    from pipeline.jobs import connection
-
-    return connection(settings)
 
 
 # ---------------------------------------------------------------- feeds
@@ -56,11 +43,11 @@ def feeds_add(
     from pipeline.feeds.discover import discover_feed
     from pipeline.feeds.store import add_feed
 
-    settings = _settings()
+    settings = current_settings()
     interval = parse_interval(poll_interval, "--poll-interval")
     feed_url, parsed = discover_feed(settings, url)
     title = name or parsed.title or feed_url
-    with _connection(settings) as conn:
+    with connection(settings) as conn:
         feed_id, added = add_feed(conn, feed_url, title, poll_interval_s=interval, topics=topic or ())
         conn.commit()
     out.print(f"{'added' if added else 'already known'}: feed {feed_id} {title!r} {feed_url} "
@@ -75,7 +62,7 @@ def feeds_list(
     all_feeds: Annotated[bool, typer.Option("--all", help="Also feeds no longer in the feeds file.")] = False,
 ) -> None:
     """The feeds, with their last poll, failures and next poll."""
-    with _connection(_settings()) as conn:
+    with connection(current_settings()) as conn:
         rows = conn.execute(
             """SELECT id, name, url, in_config, poll_interval_s, last_status, failure_count,
                       to_char(last_success_at, 'YYYY-MM-DD HH24:MI'), to_char(next_poll_at, 'YYYY-MM-DD HH24:MI')
@@ -97,8 +84,8 @@ def feeds_sync(
     """Sync the feeds file into the database (feeds removed from it are kept, marked removed)."""
     from pipeline.feeds import sync_feeds
 
-    settings = _settings(feeds_file=feeds)
-    with _connection(settings) as conn:
+    settings = current_settings(feeds_file=feeds)
+    with connection(settings) as conn:
         counts = sync_feeds(conn, settings.feeds_file)
         conn.commit()
     out.print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "nothing to do")
@@ -111,7 +98,7 @@ def status_command(
     hours: Annotated[int, typer.Option(help="Fetch outcomes of the last N hours.")] = 24,
 ) -> None:
     """Failing feeds with their last error, the frontier by state, and recent fetch outcomes."""
-    with _connection(_settings()) as conn:
+    with connection(current_settings()) as conn:
         failing = conn.execute(
             """SELECT id, name, url, failure_count, hard_failures, soft_failures, temp_failures, last_status,
                       last_error, to_char(last_success_at, 'YYYY-MM-DD HH24:MI'),
@@ -172,16 +159,16 @@ def backfill_command(
     include_undated: Annotated[bool, typer.Option(help="Sitemaps: also take URLs without a date.")] = False,
 ) -> None:
     """Load archived news for a window: WARC files, sitemaps, saved HTML, URL lists. Reruns load nothing twice."""
-    from pipeline.backfill import backfill, day_window, parse_source
+    from pipeline.jobs.backfill import backfill, day_window, parse_source
     from pipeline.runs import finish_run, load_report, start_run
 
     first, last = _day(date_from, "--from"), _day(date_to, "--to")
     window = day_window(first, last)
-    settings = _settings()
+    settings = current_settings()
     sources = [parse_source(s) for s in source]
     totals: dict[str, Counter[str]] = {}
     article_ids: list[int] = []
-    with _connection(settings) as conn:
+    with connection(settings) as conn:
         run_id = start_run(conn, "backfill", run_key=",".join(source), window_start=window.start,
                            window_end=window.end)  # fmt: skip
         status = "failed"
@@ -198,7 +185,7 @@ def backfill_command(
                                       article_ids=article_ids)  # fmt: skip
                     totals[f"{src.kind}:{src.location}"] = Counter(counts)
             if article_ids:
-                from pipeline.jobs import link_and_find_events
+                from pipeline.jobs.nightly import link_and_find_events
 
                 link_and_find_events(settings, run_id, article_ids)
             status = "success"
@@ -211,7 +198,7 @@ def backfill_command(
 def _progress() -> Progress:
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} items"),
                TimeElapsedColumn())  # fmt: skip
-    return Progress(*columns, console=console)
+    return Progress(*columns, console=err)
 
 
 def _print_counts(by_source: dict[str, Counter[str]], stages: dict[str, dict[str, int]]) -> None:
@@ -234,11 +221,12 @@ def gaps_command(
     ] = None,  # fmt: skip
 ) -> None:
     """Days with no article, per outlet: the input for a targeted backfill."""
-    from pipeline.backfill import day_ranges, find_gaps
+    from pipeline.extract.store import find_gaps
+    from pipeline.jobs.backfill import day_ranges
 
     first, last = _day(date_from, "--from"), _day(date_to, "--to")
     assert first is not None and last is not None
-    with _connection(_settings()) as conn:
+    with connection(current_settings()) as conn:
         gaps = find_gaps(conn, date_from=first, date_to=last, sources=source)
     table = Table("source", "days without articles", "ranges", title=f"gaps {first} .. {last}")
     for outlet, days in gaps.items():

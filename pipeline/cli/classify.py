@@ -10,13 +10,10 @@ from pathlib import Path
 from typing import IO, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from pipeline.settings import Settings, load_settings
+from pipeline.cli.common import connection, current_settings, err, out
 
-console = Console(stderr=True)
-out = Console()
 BATCH = 256
 
 
@@ -26,17 +23,13 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     eval_app.command("classify")(eval_classify_command)
 
 
-def _settings(taxonomy: Path | None) -> Settings:
-    return load_settings().with_overrides(topics_file=taxonomy)
-
-
 def classify_command(
     taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy file (default: config/topics.yaml).")] = None,
 ) -> None:
     """Read JSON lines {id, title, text} on stdin; write {id, topics: [{topic, score}], relevant}."""
     from pipeline.classify import get_classifier, load_taxonomy
 
-    settings = _settings(taxonomy)
+    settings = current_settings(topics_file=taxonomy)
     model = get_classifier(load_taxonomy(settings.topics_file), settings.home / "models")
     counts = {"classified": 0, "relevant": 0, "skip:bad_json": 0, "skip:no_text": 0}
     for batch in _batches(sys.stdin, counts):
@@ -47,7 +40,7 @@ def classify_command(
             counts["classified"] += 1
             counts["relevant"] += int(lab.relevant)
     sys.stdout.flush()
-    console.print(", ".join(f"{k} = {v}" for k, v in counts.items()) + f"  (classifier {model.version})")
+    err.print(", ".join(f"{k} = {v}" for k, v in counts.items()) + f"  (classifier {model.version})")
 
 
 def _batches(stream: IO[str], counts: dict[str, int]) -> Iterator[list[tuple[Any, str, str]]]:
@@ -70,16 +63,16 @@ def _parse(line: str, lineno: int, counts: dict[str, int]) -> tuple[Any, str, st
         row = json.loads(line)
     except json.JSONDecodeError as exc:
         counts["skip:bad_json"] += 1
-        console.print(f"line {lineno}: skipped, not valid JSON ({exc.msg})")
+        err.print(f"line {lineno}: skipped, not valid JSON ({exc.msg})")
         return None
     if not isinstance(row, dict):
         counts["skip:bad_json"] += 1
-        console.print(f"line {lineno}: skipped, expected a JSON object")
+        err.print(f"line {lineno}: skipped, expected a JSON object")
         return None
     title, text = row.get("title") or "", row.get("text") or ""
     if not isinstance(title, str) or not isinstance(text, str) or not (title.strip() or text.strip()):
         counts["skip:no_text"] += 1
-        console.print(f"line {lineno}: skipped, no title or text")
+        err.print(f"line {lineno}: skipped, no title or text")
         return None
     return row.get("id", lineno), title, text
 
@@ -90,10 +83,9 @@ def reclassify_command(
 ) -> None:
     """Relabel the archive after a taxonomy or classifier change (only articles labelled otherwise)."""
     from pipeline.classify import reclassify
-    from pipeline.cli_core import batch_progress
-    from pipeline.jobs import connection
+    from pipeline.cli.common import batch_progress
 
-    settings = _settings(taxonomy)
+    settings = current_settings(topics_file=taxonomy)
     with connection(settings) as conn, batch_progress("reclassify") as on_batch:
         models = settings.home / "models"
         counts = reclassify(conn, settings.topics_file, batch_size=batch_size, progress=on_batch, cache_dir=models)

@@ -9,7 +9,7 @@ Sources (`--source KIND:LOCATION`, the kind may be left out when the location ma
 - `urls:FILE`     a file of URLs, one per line, optionally dated (`URL 2024-01-05`).
 
 Archives become raw pages directly; sitemaps and URL lists go through the frontier and the polite
-fetcher. Raw pages are then extracted and classified by `pipeline.jobs.process_raw_pages`, one batch
+fetcher. Raw pages are then extracted and classified by ``process_raw_pages` (pipeline.jobs.nightly)`, one batch
 (`Settings.batch_size` pages) per transaction: `backfill` COMMITS after every batch, so a long
 backfill that stops keeps what it did, and a rerun of the same window loads nothing twice (raw pages
 are keyed by normalized URL, articles by URL and content hash; pages already turned into articles are
@@ -26,9 +26,20 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError, Skip
+from pipeline.extract.store import unprocessed_raw_pages
 from pipeline.fetch import fetch_pages
-from pipeline.fetch.http import Fetcher, run_sync
-from pipeline.fetch.store import MAX_FETCH_ATTEMPTS, Conn, FrontierItem, add_to_frontier, store_raw_page
+from pipeline.fetch.http import Fetcher, detect_charset, run_sync
+from pipeline.fetch.store import (
+    Conn,
+    FrontierItem,
+    add_to_frontier,
+    frontier_todo,
+    raw_page_id,
+    store_raw_page,
+    write_fetch_log,
+)
+from pipeline.jobs.nightly import process_raw_pages
+from pipeline.runs import start_run
 from pipeline.settings import Settings
 from pipeline.sources.files import read_html_dir, read_url_file
 from pipeline.sources.sitemaps import SITEMAP_MAX_BYTES, SitemapEntry, SitemapWalk
@@ -98,7 +109,7 @@ def backfill(
     """Load one source's window; commits per batch (see the module doc). Returns counts by outcome.
 
     The ids of the articles made are appended to `article_ids` when given (for syndication linking
-    and event extraction, which run once over everything: `pipeline.jobs.link_and_find_events`)."""
+    and event extraction, which run once over everything: `pipeline.jobs.nightly.link_and_find_events`)."""
     src = parse_source(source) if isinstance(source, str) else source
     window = day_window(date_from, date_to)
     job = _Job(conn, settings, src, window, run_id, process, on_progress)
@@ -171,12 +182,10 @@ class _Job:
                 }  # fmt: skip
 
     def _store(self, page: dict[str, Any]) -> tuple[int | None, bool]:
-        before = self.conn.execute("SELECT id FROM raw_pages WHERE url = %s", (page["url"],)).fetchone()
+        before = raw_page_id(self.conn, page["url"])
         if before is not None:
-            return int(before[0]), False
+            return before, False
         if "charset" not in page:
-            from pipeline.fetch.http import detect_charset
-
             page["charset"] = detect_charset(page["body"])
         return store_raw_page(self.conn, source=self.source.label, **page), True
 
@@ -210,28 +219,19 @@ class _Job:
         async with Fetcher(self.settings, max_bytes=max(SITEMAP_MAX_BYTES, self.settings.max_page_bytes)) as f:
             walk = SitemapWalk(f, self.window.start, self.window.end, self.counts, include_undated)
             found = await walk.run(self.source.location)
-            from pipeline.fetch.store import write_fetch_log
-
             write_fetch_log(self.conn, f.log, self.run_id)
             return found
 
     def _frontier_ids(self, urls: Sequence[str]) -> tuple[list[int], int]:
         """Frontier rows of these URLs still to fetch (or fetched, for their raw page); skipped ones apart."""
-        rows = self.conn.execute(
-            "SELECT id, state, attempts FROM frontier WHERE url = ANY(%s) ORDER BY id", (list(urls),)
-        ).fetchall()
-        todo = [i for i, state, attempts in rows if state in ("new", "fetched")
-                or (state == "failed" and attempts < MAX_FETCH_ATTEMPTS)]  # fmt: skip
-        return todo, sum(1 for _, state, _ in rows if state == "skipped")
+        return frontier_todo(self.conn, urls)
 
     # -- extraction of a batch of raw pages, then commit
 
     def flush(self, raw_ids: Sequence[int]) -> None:
-        todo = unprocessed(self.conn, raw_ids)
+        todo = unprocessed_raw_pages(self.conn, raw_ids)
         self.counts["pages_already_processed"] += len(set(raw_ids)) - len(todo)
         if todo and self.process:
-            from pipeline.jobs import process_raw_pages
-
             run_id = self.run_id if self.run_id is not None else self._own_run()
             article_ids = process_raw_pages(self.conn, self.settings, run_id, todo)
             self.counts["articles"] += len(set(article_ids))
@@ -239,61 +239,12 @@ class _Job:
         self.conn.commit()
 
     def _own_run(self) -> int:
-        from pipeline.runs import start_run
-
         self.run_id = start_run(self.conn, "backfill", run_key=f"{self.source.kind}:{self.source.location}",
                                 window_start=self.window.start, window_end=self.window.end)  # fmt: skip
         return self.run_id
 
 
-def unprocessed(conn: Conn, raw_ids: Sequence[int]) -> list[int]:
-    """The raw pages no article was made from yet."""
-    if not raw_ids:
-        return []
-    rows = conn.execute(
-        """SELECT r.id FROM raw_pages r
-           WHERE r.id = ANY(%s) AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.raw_page_id = r.id)
-           ORDER BY r.id""",
-        (list(set(raw_ids)),),
-    ).fetchall()
-    return [int(r[0]) for r in rows]
-
-
 # ---------------------------------------------------------------- gaps
-
-
-def find_gaps(
-    conn: Conn, *, date_from: date, date_to: date, sources: Sequence[str] | None = None
-) -> dict[str, list[date]]:
-    """Per outlet (articles.source), the UTC days in [date_from, date_to] with no article published.
-
-    Without `sources`: every outlet with at least one article in the database.
-    """
-    if date_to < date_from:
-        raise ConfigError(f"--to {date_to} is before --from {date_from}")
-    rows = conn.execute(
-        """
-        WITH outlets AS (
-            SELECT DISTINCT source FROM articles WHERE %(sources)s::text[] IS NULL
-            UNION SELECT unnest(%(sources)s::text[])
-        ), days AS (
-            SELECT d::date AS day FROM generate_series(%(start)s::date, %(end)s::date, interval '1 day') d
-        ), have AS (
-            SELECT source, (published_at AT TIME ZONE 'UTC')::date AS day FROM articles
-            WHERE published_at >= (%(start)s::date)::timestamp AT TIME ZONE 'UTC'
-              AND published_at < (%(end)s::date + 1)::timestamp AT TIME ZONE 'UTC'
-            GROUP BY 1, 2
-        )
-        SELECT o.source, d.day FROM outlets o CROSS JOIN days d
-        WHERE NOT EXISTS (SELECT 1 FROM have h WHERE h.source = o.source AND h.day = d.day)
-        ORDER BY o.source, d.day
-        """,
-        {"sources": list(sources) if sources else None, "start": date_from, "end": date_to},
-    ).fetchall()
-    gaps: dict[str, list[date]] = {s: [] for s in (sources or [])}
-    for source, day in rows:
-        gaps.setdefault(source, []).append(day)
-    return gaps
 
 
 def day_ranges(days: Sequence[date]) -> list[tuple[date, date]]:

@@ -1,33 +1,28 @@
 """The `newsflow` command line. It opens the database, calls the library, and turns the library's
-named errors into clear messages. Each area registers its own commands from a `cli_*` module."""
+named errors into clear messages. Each command group lives in its own module here (`core`, `fetch`,
+`extract`, `classify`, `dedup`) and shares `common`."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 
 import typer
 from rich.console import Console
 
+from pipeline.cli import classify, core, dedup, extract, fetch
 from pipeline.errors import NewsflowError
 
 app = typer.Typer(help="newsflow: news ingestion for conflict analysts.", no_args_is_help=True)
 eval_app = typer.Typer(help="Score a stage against an evaluation data set.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
-COMMAND_MODULES = (
-    "pipeline.cli_core",
-    "pipeline.cli_fetch",
-    "pipeline.cli_extract",
-    "pipeline.cli_classify",
-    "pipeline.cli_dedup",
-)
+COMMAND_MODULES = (core, fetch, extract, classify, dedup)
 
 
 def build() -> typer.Typer:
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(app, eval_app)
+    for module in COMMAND_MODULES:
+        module.register(app, eval_app)
     return app
 
 

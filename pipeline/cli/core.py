@@ -1,29 +1,24 @@
-"""Core commands: `db`, `run`, `demo`, `sql`. Other areas register theirs from their own cli_* modules."""
+"""Core commands: `db`, `run`, `demo`, `sql`, `reextract`."""
 
 from __future__ import annotations
 
 import os
 import socket
-import sys
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pipeline import db
+from pipeline.cli.common import batch_progress, connection, current_settings, err, out, print_query, print_report
+from pipeline.jobs.maintenance import reextract
+from pipeline.jobs.nightly import run_once
 from pipeline.runs import RunReport
-from pipeline.settings import Settings, load_settings
+from pipeline.settings import Settings
 
-console = Console(stderr=True)
-# Piped output (a log, CI) gets wide tables instead of rich's 80-column default.
-out = Console(width=None if sys.stdout.isatty() else 160)
 db_app = typer.Typer(help="The newsflow database: migrations and where it is.", no_args_is_help=True)
 
 EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
@@ -44,10 +39,6 @@ FROM v_events ORDER BY independent_sources DESC, mention_count DESC, event_date 
 ORDER BY day DESC, articles DESC LIMIT 10""",
     ),
 )
-
-
-def settings_from_env() -> Settings:
-    return load_settings()
 
 
 def register(app: typer.Typer, eval_app: typer.Typer) -> None:
@@ -72,21 +63,19 @@ def _global_options(
 @db_app.command("migrate")
 def db_migrate() -> None:
     """Apply pending migrations (idempotent)."""
-    from pipeline.jobs import database_url
 
-    settings = settings_from_env()
-    with db.connect(database_url(settings)) as conn:
+    settings = current_settings()
+    with db.connect(db.database_url(settings)) as conn:
         applied = db.migrate(conn)
-    console.print(f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "up to date")
+    err.print(f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "up to date")
 
 
 @db_app.command("status")
 def db_status() -> None:
     """Show which migrations are applied."""
-    from pipeline.jobs import database_url
 
-    settings = settings_from_env()
-    with db.connect(database_url(settings)) as conn:
+    settings = current_settings()
+    with db.connect(db.database_url(settings)) as conn:
         rows = db.status(conn)
     table = Table("version", "name", "applied at", "note")
     for row in rows:
@@ -96,11 +85,10 @@ def db_status() -> None:
 
 
 @db_app.command("url")
-def db_url() -> None:
+def db_url_command() -> None:
     """Print the database URL (starting the embedded server if that is the one in use)."""
-    from pipeline.jobs import database_url
 
-    out.print(database_url(settings_from_env()), soft_wrap=True)
+    out.print(db.database_url(current_settings()), soft_wrap=True)
 
 
 @db_app.command("stop")
@@ -108,56 +96,23 @@ def db_stop() -> None:
     """Stop the embedded PostgreSQL server, if it runs."""
     from pipeline.embedded import stop_embedded
 
-    pgdata = settings_from_env().home / "pgdata"
-    console.print("stopped" if stop_embedded(pgdata) else f"no embedded server runs in {pgdata}")
+    pgdata = current_settings().home / "pgdata"
+    err.print("stopped" if stop_embedded(pgdata) else f"no embedded server runs in {pgdata}")
 
 
 def run_command(
     feeds: Path | None = typer.Option(None, help="Feed list (default: config/feeds.yaml or $NEWSFLOW_FEEDS)."),
 ) -> None:
     """Run the nightly job once against the configured feeds, without an Airflow server."""
-    settings = settings_from_env().with_overrides(feeds_file=feeds)
+    settings = current_settings().with_overrides(feeds_file=feeds)
     report = _run_with_progress(settings, kind="run")
     print_report(report)
 
 
-@contextmanager
-def batch_progress(description: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar (on stderr) over batches; yields the `on_batch(done, total)` callback."""
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task(description, total=None)
-        yield lambda done, total: progress.update(task, completed=done, total=total)
-
-
 def _run_with_progress(settings: Settings, *, kind: str, now: datetime | None = None) -> RunReport:
-    from pipeline.jobs import run_once
 
     with batch_progress("fetch, extract, classify (batches)") as on_batch:
         return run_once(settings, kind=kind, now=now, window_end=now, on_batch=on_batch)
-
-
-def print_report(report: RunReport) -> None:
-    table = Table("stage", "outcome", "count", "seconds", title=f"run {report.run_id}")
-    order = ["feeds", "poll", "fetch", "extract", "classify", "reclassify", "syndication", "events"]
-    stages = sorted(report.counts, key=lambda st: (order.index(st) if st in order else len(order), st))
-    for stage in stages:
-        counts = report.counts[stage]
-        first = True
-        for outcome, n in sorted(counts.items()):
-            table.add_row(
-                stage if first else "",
-                outcome,
-                str(n),
-                f"{report.durations.get(stage, 0):.2f}" if first else "",
-            )
-            first = False
-    out.print(table)
-    skips = report.skips()
-    if skips:
-        out.print("skipped, by reason: " + ", ".join(f"{k} = {v}" for k, v in sorted(skips.items())))
-    else:
-        out.print("skipped: nothing")
 
 
 def _demo_port(home: Path) -> int:
@@ -179,16 +134,15 @@ def _demo_port(home: Path) -> int:
 def demo_command() -> None:
     """Serve the demo news site on 127.0.0.1, run the nightly job against it, show what landed."""
     from pipeline.demo import DemoSite, feeds_yaml
-    from pipeline.jobs import connection
 
-    base = settings_from_env()
+    base = current_settings()
     with DemoSite(port=_demo_port(base.home)) as site, tempfile.TemporaryDirectory() as tmp:
         feeds_file = Path(tmp) / "feeds.yaml"
         feeds_file.write_text(feeds_yaml(site), encoding="utf-8")
         settings = base.with_overrides(
             feeds_file=feeds_file, allow_private=("127.0.0.1",), per_host_delay_s=0.0, per_host_concurrency=4
         )
-        console.print(f"demo site: {site.base_url}  (feeds: {site.rss_url}, {site.atom_url})")
+        err.print(f"demo site: {site.base_url}  (feeds: {site.rss_url}, {site.atom_url})")
         report = _run_with_progress(settings, kind="demo", now=datetime.now(UTC))
     print_report(report)
     new_articles = report.counts.get("extract", {}).get("stored", 0)
@@ -213,19 +167,10 @@ def print_totals(conn: Any) -> None:
     )
 
 
-def print_query(conn: Any, query: str) -> None:
-    cur = conn.execute(query)
-    table = Table(*[d.name for d in cur.description or []])
-    for row in cur.fetchall():
-        table.add_row(*["" if v is None else str(v) for v in row])
-    out.print(table)
-
-
 def sql_command(query: str = typer.Argument(..., help='A SQL query, e.g. "SELECT * FROM v_events".')) -> None:
     """Run a SQL query against the newsflow database and print the result."""
-    from pipeline.jobs import connection
 
-    with connection(settings_from_env()) as conn:
+    with connection(current_settings()) as conn:
         print_query(conn, query)
 
 
@@ -233,8 +178,7 @@ def reextract_command(
     everything: bool = typer.Option(False, "--all", help="Every article with a stored page, not only stale ones."),
 ) -> None:
     """Extract stored articles again from their raw pages (never re-downloading), after an extractor upgrade."""
-    from pipeline.jobs import reextract
 
     with batch_progress("re-extract (batches)") as on_batch:
-        report = reextract(settings_from_env(), everything=everything, on_batch=on_batch)
+        report = reextract(current_settings(), everything=everything, on_batch=on_batch)
     print_report(report)
