@@ -74,7 +74,7 @@ def news_backfill() -> None:
             )
 
     @task
-    def load(nf_run: int) -> list[int]:
+    def load(nf_run: int) -> dict[str, int]:
         from pipeline.db import connection
         from pipeline.jobs.backfill import backfill
         from pipeline.runs import record_stage
@@ -82,21 +82,20 @@ def news_backfill() -> None:
         ctx = get_current_context()
         day = ctx["data_interval_start"].date()
         settings = task_settings()
-        article_ids: list[int] = []
+        total: dict[str, int] = {}
         with connection(settings) as conn:
             for source in _sources(ctx["params"]):
-                counts = backfill(
-                    conn, settings, source, date_from=day, date_to=day, run_id=nf_run, article_ids=article_ids
-                )
+                counts = backfill(conn, settings, source, date_from=day, date_to=day, run_id=nf_run)
                 record_stage(conn, nf_run, "backfill", counts, 0.0)
                 conn.commit()
-        return sorted(set(article_ids))
+                total = {k: total.get(k, 0) + counts.get(k, 0) for k in {*total, *counts}}
+        return total
 
     @task
-    def link(nf_run: int, article_ids: list[int]) -> dict[str, int]:
+    def link(nf_run: int, loaded: dict[str, int]) -> dict[str, int]:
         from pipeline.jobs.nightly import link_and_find_events
 
-        return link_and_find_events(task_settings(), nf_run, article_ids)
+        return link_and_find_events(task_settings(), nf_run)
 
     @task
     def finish(nf_run: int, linked: dict[str, int]) -> dict[str, dict[str, int]]:

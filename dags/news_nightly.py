@@ -22,6 +22,8 @@ extract events. Counts per stage and outcome land in `pipeline_runs`.
 **Re-running a day** loads nothing twice: every load is keyed by normalized URL or content hash.
 """
 
+# Parallel workers per stage: each takes its own work from PostgreSQL (hosts, pages), never the same.
+WORKER_SLOTS = [0, 1]
 DEFAULT_ARGS = default_args(retries=3, retry_delay=timedelta(minutes=2), max_retry_delay=timedelta(minutes=30))
 
 
@@ -57,35 +59,36 @@ def news_nightly() -> None:
         end = ctx["data_interval_end"]
         return poll_feeds(task_settings(), nf_run, now=end, window_end=end)
 
-    @task
-    def plan(nf_run: int, polled: dict[str, int]) -> list[list[int]]:
-        from pipeline.jobs.nightly import plan_batches
+    @task(max_active_tis_per_dag=2)
+    def fetch(nf_run: int, slot: int) -> dict[str, int]:
+        from pipeline.jobs.nightly import fetch_pending
 
-        return plan_batches(task_settings())
+        return fetch_pending(task_settings(), nf_run)
 
     @task(max_active_tis_per_dag=2)
-    def process(nf_run: int, batch: list[int]) -> list[int]:
-        from pipeline.jobs.nightly import process_batch
+    def process(nf_run: int, slot: int) -> dict[str, int]:
+        from pipeline.jobs.nightly import process_pending
 
-        return process_batch(task_settings(), nf_run, batch)
+        return process_pending(task_settings(), nf_run)
 
-    @task(trigger_rule="none_failed")  # also when there was no batch to process
-    def link(nf_run: int, article_ids: list[list[int]]) -> dict[str, int]:
+    @task
+    def link(nf_run: int) -> dict[str, int]:
         from pipeline.jobs.nightly import link_and_find_events
 
-        ids = [i for batch in (article_ids or []) for i in batch]
-        return link_and_find_events(task_settings(), nf_run, ids)
+        return link_and_find_events(task_settings(), nf_run)
 
     @task(trigger_rule="none_failed")
-    def finish(nf_run: int, linked: dict[str, int]) -> dict[str, dict[str, int]]:
+    def finish(nf_run: int) -> dict[str, dict[str, int]]:
         from pipeline.jobs.nightly import end_run
 
         return end_run(task_settings(), nf_run).counts
 
     nf_run = begin()
-    batches = plan(nf_run, poll(nf_run))
-    article_ids = process.partial(nf_run=nf_run).expand(batch=batches)
-    finish(nf_run, link(nf_run, article_ids))
+    polled = poll(nf_run)
+    fetched = fetch.partial(nf_run=nf_run).expand(slot=WORKER_SLOTS)
+    processed = process.partial(nf_run=nf_run).expand(slot=WORKER_SLOTS)
+    linked = link(nf_run)
+    polled >> fetched >> processed >> linked >> finish(nf_run)
 
 
 news_nightly()
