@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.errors import Skip
-from pipeline.syndication.engine import Assignment
+from pipeline.syndication.core import Assignment
 
 MINHASH_PERM = 128
 MINHASH_THRESHOLD = 0.5
