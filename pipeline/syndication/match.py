@@ -67,7 +67,7 @@ CREDITS: dict[str, str] = {
     "د ب أ": "dpa.com", "اسوشيتد برس": "apnews.com", "أسوشيتد برس": "apnews.com", "الأناضول": "aa.com.tr",
     "وام": "wam.ae", "واس": "spa.gov.sa", "قنا": "qna.org.qa", "سانا": "sana.sy", "بترا": "petra.gov.jo",
 }
-_NAME = r"[\p{L}\p{M}][\p{L}\p{M}\p{N} .&'/-]{1,40}"
+_NAME = r"[\p{L}\p{N}][\p{L}\p{M}\p{N} .&'/-]{1,40}"
 _LEAD_INS = (
     r"distributed by|this (?:article|story) (?:first |originally )?appeared (?:in|on)|reporting by|"
     r"written by|^\s*by|^\s*von|^\s*por|^\s*par|quelle|fuente|fuentes|source|sources|fonte|źródło|"
@@ -83,6 +83,7 @@ _CREDIT = regex.compile(
     regex.IGNORECASE | regex.MULTILINE | regex.V1,
 )
 _ALONE_CHARS = 40  # a line naming only an agency is short
+_LABEL_CHARS = 40  # a credited name matched against outlets' host labels ("PM DJV" -> djv.de)
 _ARTICLES = regex.compile(r"^(?:the|der|die|das|des|el|la|los|las|le|les|l'|il|lo)\s+")
 CREDIT_SLACK = 86400.0  # a credited member published up to a day after the earliest is still its original
 
@@ -251,7 +252,7 @@ def credits(text: str) -> set[str]:
             known = {_CREDIT_DOMAINS[k] for k in _KNOWN.findall(name)}
             found |= known
             label = regex.sub(r"[^\p{L}\p{N}]", "", name)
-            if not known and alone is None and 2 <= len(label) <= 20 and len(name.split()) <= 3:
+            if not known and alone is None and 2 <= len(label) <= _LABEL_CHARS and len(name.split()) <= 3:
                 found.add(label)
     return found
 
@@ -306,6 +307,9 @@ def choose_original(members: Sequence[Prepared]) -> Prepared:
     return min(tied, key=lambda p: (-len(p.shingles & union), p.key))
 
 
+_NOT_NAMES = {"www", "com", "co", "org", "net", "gov", "ac", "edu", ""}
+
+
 def _credited_by_others(p: Prepared, members: Sequence[Prepared], named: dict[str, set[str]]) -> bool:
     """Another member's credit line names p's outlet (an outlet's own copyright line is no evidence)."""
     if not p.record.source:
@@ -316,7 +320,7 @@ def _credited_by_others(p: Prepared, members: Sequence[Prepared], named: dict[st
 def _source_matches(source: str, credited: Iterable[str]) -> bool:
     """The outlet is credited: its domain (or a parent domain) is, or one of its host labels is a name."""
     source = source.lower().removeprefix("www.")
-    labels = set(source.split(".")[:-1]) - {"www", "com", "co", "org", "net", "gov", "ac"}
+    labels = {regex.sub(r"[^\p{L}\p{N}]", "", x) for x in source.split(".")[:-1]} - _NOT_NAMES
     for c in credited:
         if "." in c:
             if source == c or source.endswith("." + c):
