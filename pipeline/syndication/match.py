@@ -149,8 +149,12 @@ def prepare(record: Record) -> Prepared:
     if all(running):
         prose, lede_tokens = set(grams.tolist()), tokens[:LEDE_TOKENS]
     else:
-        starts = np.repeat(np.array(running, dtype=bool), [len(t) for t in per_para])[: len(grams)]
-        prose = set(grams[starts].tolist()) if len(tokens) >= SHINGLE_WORDS else set()
+        in_prose = np.repeat(np.array(running, dtype=bool), [len(t) for t in per_para])
+        if len(tokens) >= SHINGLE_WORDS:  # shingles whose every token is in running text
+            whole = np.lib.stride_tricks.sliding_window_view(in_prose, SHINGLE_WORDS).all(axis=1)
+            prose = set(grams[whole].tolist())
+        else:
+            prose = set()
         lede_tokens = [t for para, ok in zip(per_para, running, strict=True) if ok for t in para][:LEDE_TOKENS]
     return Prepared(
         record=record,
