@@ -116,4 +116,3 @@ def assign(members: Sequence[Prepared], cluster_id: str | None = None) -> list[A
 def stays_original(original: Prepared, newcomer: Prepared) -> bool:
     """Whether a cluster's original stays when `newcomer` joins (then only the newcomer's row changes)."""
     return choose_original([original, newcomer]) is original
-
