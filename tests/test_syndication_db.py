@@ -10,7 +10,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from pipeline.syndication import link_articles
+from pipeline.syndication import dedup_records, link_articles, prune_postings
+from pipeline.syndication.match import Record
 
 SEED_META = {  # file prefix -> (source, published_at)
     "000": ("nytimes.com", datetime(2018, 2, 4, 15, tzinfo=UTC)),
@@ -219,3 +220,45 @@ def test_missing_and_empty_articles_are_counted(conn: psycopg.Connection[Any]) -
     empty = insert_article(conn, "https://x.example/empty", "x.example", "  \n -- \n", None)
     counts = link_articles(conn, [empty, 987654321])
     assert counts == {"skip:no_text": 1, "skip:missing": 1}
+
+
+def test_prune_postings_removes_only_postings_of_deleted_articles(conn: psycopg.Connection[Any]) -> None:
+    t0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    keep = insert_article(conn, "https://a.example/keep", "a.example", own_story(0), t0)
+    gone = insert_article(conn, "https://b.example/gone", "b.example", own_story(6), t0)
+    link_articles(conn, [keep, gone])
+    count = "SELECT count(*) FROM syndication_postings WHERE article_id = %s"
+    kept_before = (conn.execute(count, (keep,)).fetchone() or [0])[0]
+    assert kept_before > 0 and (conn.execute(count, (gone,)).fetchone() or [0])[0] > 0
+    conn.execute("DELETE FROM articles WHERE id = %s", (gone,))  # cascades to syndication_docs only
+    assert (conn.execute(count, (gone,)).fetchone() or [0])[0] > 0
+    removed = prune_postings(conn)
+    assert removed > 0
+    assert (conn.execute(count, (gone,)).fetchone() or [1])[0] == 0
+    assert (conn.execute(count, (keep,)).fetchone() or [0])[0] == kept_before
+    assert prune_postings(conn) == 0
+
+
+def test_database_and_in_memory_linkers_agree(conn: psycopg.Connection[Any], seeds_dir: Path) -> None:
+    """Both paths call the same core: the same clusters and originals on the seeds plus our own copies."""
+    ids = load_seeds(conn, seeds_dir, ["000", "001", "002", "003", "004"])
+    original, copy = demo_pair()
+    t0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    ids["demo_o"] = insert_article(conn, "https://ledger.example/o", "ledger.example", original, t0)
+    ids["demo_c"] = insert_article(conn, "https://partner.example/c", "partner.example", copy, t0 + timedelta(hours=7))
+    link_articles(conn, list(ids.values()))
+    rows = conn.execute("SELECT id, url, source, text, published_at FROM articles").fetchall()
+    records = [Record(str(i), text, published, source, url) for i, url, source, text, published in rows]
+    memory = {a.key: a for a in dedup_records(records)}
+    db = members(conn)
+    originals_db = originals(conn)
+    for aid in ids.values():
+        a = memory[str(aid)]
+        in_memory_cluster = {int(k) for k, m in memory.items() if m.cluster_id == a.cluster_id}
+        if aid in db:
+            in_db_cluster = {k for k, m in db.items() if m[0] == db[aid][0]}
+            assert in_db_cluster == in_memory_cluster
+            assert originals_db[db[aid][0]] == int(a.canonical_id)
+            assert db[aid][1] == a.relation
+        else:
+            assert in_memory_cluster == {aid}

@@ -19,7 +19,15 @@ from pipeline.errors import ConfigError, Skip
 from pipeline.jsonl import read_jsonl
 from pipeline.settings import PROJECT_ROOT
 from pipeline.syndication import Record, dedup_records
-from pipeline.syndication.evaluate import minhash_baseline, parse_time, score
+from pipeline.syndication.evaluate import (
+    ML_SOURCE,
+    MULTILINGUAL,
+    minhash_baseline,
+    multilingual_set,
+    parse_time,
+    score,
+    scripts_of,
+)
 
 MAX_TEXT_CHARS = 2_000_000  # longer texts are cut (a hostile or broken record must not stall the run)
 
@@ -106,29 +114,66 @@ def eval_dedup_command(
     window_days: Annotated[int, typer.Option(min=0)] = 30,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the scores here.")] = None,
 ) -> None:
-    """Score syndication detection on a labelled set, beside a MinHash-Jaccard baseline run now."""
-    path = eval_data_dir() / dataset / "articles.jsonl"
-    if not path.is_file():
-        err.print(f"[red]no data set at {path}[/red] (set NEWSFLOW_EVAL_DATA to the corpus folder)")
-        raise typer.Exit(2)
+    """Score syndication detection on a labelled set, beside a MinHash-Jaccard baseline run now.
+
+    `--dataset multilingual` builds the set now from the trafilatura evaluation pages (copies made by
+    dropping, reordering and editing paragraphs, in 20 languages) and also reports each language."""
     try:
-        gold = read_jsonl(path)
+        gold = _gold_rows(dataset)
         records = [record_from_json({k: r.get(k) for k in ("id", "url", "source", "title", "text",
                                                             "published_at")}) for r in gold]
     except (ConfigError, Skip) as exc:
-        err.print(f"[red]{path}: {exc}[/red]")
+        err.print(f"[red]{dataset}: {exc}[/red]")
         raise typer.Exit(2) from exc
     results = {}
+    ours: list[Any] = []
     for name, run in (("newsflow containment", lambda: dedup_records(records, window_days=window_days)),
                       ("MinHash LSH Jaccard>=0.5", lambda: minhash_baseline(records))):
         started = time.perf_counter()
         with err.status(f"running {name}"):
             assignments = run()
+        ours = ours or assignments
         results[name] = (score(gold, assignments), time.perf_counter() - started)
     _print_scores(dataset, results)
+    if any("language" in r for r in gold):
+        _print_languages(gold, ours)
     if json_out is not None:
         json_out.write_text(json.dumps({k: {**s.as_dict(), "seconds": round(t, 2)} for k, (s, t) in
                                         results.items()}, indent=2) + "\n", encoding="utf-8")
+
+
+def _gold_rows(dataset: str) -> list[dict[str, Any]]:
+    """The labelled rows of a data set: a folder with articles.jsonl, or the multilingual set built now."""
+    if dataset == MULTILINGUAL:
+        source = eval_data_dir() / ML_SOURCE
+        if not (source / "evaldata.json").is_file():
+            err.print(f"[red]no trafilatura evaluation pages at {source}[/red] (set NEWSFLOW_EVAL_DATA)")
+            raise typer.Exit(2)
+        with err.status(f"building the multilingual set from {source}"):
+            return multilingual_set(source)
+    path = eval_data_dir() / dataset / "articles.jsonl"
+    if not path.is_file():
+        err.print(f"[red]no data set at {path}[/red] (set NEWSFLOW_EVAL_DATA to the corpus folder)")
+        raise typer.Exit(2)
+    return read_jsonl(path)
+
+
+def _print_languages(gold: list[dict[str, Any]], assignments: list[Any]) -> None:
+    """Our scores per language (pairs inside each language's articles; copies stay in their base's)."""
+    table = Table(title="newsflow containment, per language")
+    for column in ("language", "articles", "copies", "P", "R", "F1", "canon"):
+        table.add_column(column, justify="left" if column == "language" else "right")
+    by_language: dict[str, list[dict[str, Any]]] = {}
+    for row in gold:
+        by_language.setdefault(str(row["language"]), []).append(row)
+    for language, rows in sorted(by_language.items(), key=lambda kv: -len(kv[1])):
+        keys = {str(r["id"]) for r in rows}
+        s = score(rows, [a for a in assignments if a.key in keys])
+        copies = sum(1 for r in rows if r.get("role") == "copy")
+        table.add_row(language, str(len(rows)), str(copies), f"{s.precision:.4f}", f"{s.recall:.4f}",
+                      f"{s.f1:.4f}", f"{s.canon:.4f}")
+    out.print(table)
+    print("scripts: " + ", ".join(f"{k} {v}" for k, v in sorted(scripts_of(gold).items())))
 
 
 def _print_scores(dataset: str, results: dict[str, Any]) -> None:

@@ -4,7 +4,8 @@
 - `dedup_records(records, window_days=30)`: the same matching on a list of records, in memory.
 """
 
-from pipeline.syndication.engine import Assignment, dedup_records
+from pipeline.syndication.core import Assignment
+from pipeline.syndication.engine import dedup_records
 from pipeline.syndication.match import Record
 from pipeline.syndication.store import link_articles, prune_postings
 

@@ -1,44 +1,90 @@
-"""In-memory syndication detection over a list of records (used by `newsflow dedup` and `eval dedup`).
+"""In-memory syndication detection over a list of records (`newsflow dedup`, `newsflow eval dedup`).
 
-The same candidate generation as the database path (bounded fingerprints per article, looked up within
-the date window, over-common fingerprints ignored), the same pair decision and the same choice of
-original, without PostgreSQL.
+The decisions are `core`'s, the same functions the PostgreSQL linker calls; only the index differs: here
+the postings, exact-match keys and prepared texts are dicts. An article's day is its `published_at` day;
+undated articles only meet other undated ones (in the database every article has a day: its creation).
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 
-from pipeline.syndication.match import (
-    Prepared,
-    Record,
-    choose_original,
-    compare,
-    containment_in,
-    index_subset,
-    is_duplicate,
-    paragraph_diff,
-    prepare,
-    when,
+from pipeline.syndication.core import (
+    MAX_CANDIDATES,
+    MAX_POSTINGS,
+    Assignment,
+    assign,
+    day_of,
+    find_links,
+    postings,
 )
+from pipeline.syndication.match import Prepared, Record, prepare
 
-MAX_POSTINGS = 50  # a fingerprint shared by more articles in the window is boilerplate: ignored
-MAX_CANDIDATES = 40  # candidates verified per new article, those sharing most fingerprints first
-MIN_SHARED_FPS = 3  # candidates sharing fewer fingerprints are not verified (copies share 8 or more)
-DAY = 86400.0
+UNDATED = -(10**9)  # the day of undated records: far from every real day, so they only meet each other
+
+__all__ = ["Assignment", "dedup_records", "link_pairs"]
 
 
-@dataclass(frozen=True)
-class Assignment:
-    key: str
-    cluster_id: str
-    canonical_id: str
-    relation: str  # original | duplicate | copy (singletons: original of their own cluster)
-    score: float  # containment of this article's text in the original
-    dropped: list[str] = field(default_factory=list)
-    added: list[str] = field(default_factory=list)
+class MemoryIndex:
+    """`core.Index` over dicts: postings as fingerprint -> [(day, index)], texts by index."""
+
+    def __init__(self, prepared: Sequence[Prepared], days: Sequence[int]) -> None:
+        self.all = prepared
+        self.days = days
+        self.posted: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        self.by_hash: dict[str, list[int]] = defaultdict(list)
+        self.by_url: dict[str, list[int]] = defaultdict(list)
+        self.indexed: set[int] = set()
+
+    def exact(self, key: int, p: Prepared) -> set[int]:
+        found = set(self.by_hash.get(p.text_hash, [])[:MAX_CANDIDATES]) if p.tokens else set()
+        for url in _urls(p):
+            found.update(self.by_url.get(url, ()))
+        found.discard(key)
+        return found
+
+    def lookup(self, key: int, fps: Sequence[int], first_day: int, last_day: int) -> Mapping[int, list[int]]:
+        out = {}
+        for fp in fps:
+            hits = sorted(h for h in self.posted.get(fp, ()) if first_day <= h[0] <= last_day)
+            if hits:
+                out[fp] = [i for _, i in hits[: MAX_POSTINGS + 1]]
+        return out
+
+    def prepared(self, keys: Sequence[int]) -> dict[int, Prepared]:
+        return {k: self.all[k] for k in keys if k in self.indexed}
+
+    def post(self, key: int, p: Prepared) -> None:
+        self.indexed.add(key)
+        for fp in postings(p):
+            self.posted[fp].append((self.days[key], key))
+        if p.tokens:
+            self.by_hash[p.text_hash].append(key)
+        for url in _urls(p):
+            self.by_url[url].append(key)
+
+
+def _urls(p: Prepared) -> set[str]:
+    return {u for u in (p.record.url, *p.record.aliases) if u}
+
+
+def record_day(record: Record) -> int:
+    return day_of(record.published_at) if record.published_at is not None else UNDATED
+
+
+def link_pairs(prepared: Sequence[Prepared], window_days: int) -> list[tuple[int, int]]:
+    """Accepted pairs (indices): each article, in (day, key) order, linked against those indexed before."""
+    days = [record_day(p.record) for p in prepared]
+    index = MemoryIndex(prepared, days)
+    pairs: list[tuple[int, int]] = []
+    for i in sorted(range(len(prepared)), key=lambda i: (days[i], prepared[i].key)):
+        p = prepared[i]
+        if not p.tokens:
+            continue
+        pairs.extend((j, i) for j in find_links(index, i, p, days[i], window_days))
+        index.post(i, p)
+    return pairs
 
 
 class _UnionFind:
@@ -57,47 +103,6 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def link_pairs(prepared: Sequence[Prepared], window_days: int) -> list[tuple[int, int]]:
-    """Accepted pairs (indices), each article compared with the indexed articles of its window."""
-    order = sorted(range(len(prepared)), key=lambda i: (when(prepared[i]), prepared[i].key))
-    postings: dict[int, list[int]] = defaultdict(list)
-    by_hash: dict[str, int] = {}
-    by_url: dict[str, int] = {}
-    times = [when(p) for p in prepared]
-    window = window_days * DAY
-    pairs: list[tuple[int, int]] = []
-    for i in order:
-        p = prepared[i]
-        found = {by_hash[p.text_hash]} if p.tokens and p.text_hash in by_hash else set()
-        found |= {by_url[u] for u in _urls(p) if u in by_url}
-        for j in _window_candidates(p, postings, times, i, window):
-            if j not in found and compare(p, prepared[j]).linked:
-                found.add(j)
-        pairs.extend((j, i) for j in found)
-        by_hash.setdefault(p.text_hash, i)
-        for u in _urls(p):
-            by_url.setdefault(u, i)
-        for fp in set(index_subset(p.fps)):
-            postings[fp].append(i)
-    return pairs
-
-
-def _window_candidates(
-    p: Prepared, postings: dict[int, list[int]], times: Sequence[float], i: int, window: float
-) -> list[int]:
-    mine = times[i]
-    counts: Counter[int] = Counter()
-    for fp in set(p.fps):
-        hits = [h for h in postings.get(fp, ()) if abs(times[h] - mine) <= window or mine == times[h]]
-        if 0 < len(hits) <= MAX_POSTINGS:
-            counts.update(hits)
-    return [idx for idx, n in counts.most_common(MAX_CANDIDATES) if n >= MIN_SHARED_FPS]
-
-
-def _urls(p: Prepared) -> set[str]:
-    return {u for u in (p.record.url, *p.record.aliases) if u}
-
-
 def dedup_records(records: Sequence[Record], *, window_days: int = 30) -> list[Assignment]:
     """Cluster the records; one assignment per record, in input order."""
     prepared = [prepare(r) for r in records]
@@ -109,21 +114,5 @@ def dedup_records(records: Sequence[Record], *, window_days: int = 30) -> list[A
         groups[uf.find(i)].append(i)
     result: dict[int, Assignment] = {}
     for members in groups.values():
-        result.update(_assign(prepared, members))
+        result.update(zip(members, assign([prepared[i] for i in members]), strict=True))
     return [result[i] for i in range(len(prepared))]
-
-
-def _assign(prepared: Sequence[Prepared], members: list[int]) -> dict[int, Assignment]:
-    original = choose_original([prepared[i] for i in members])
-    cluster_id = original.key
-    out = {}
-    for i in members:
-        p = prepared[i]
-        if p is original:
-            out[i] = Assignment(p.key, cluster_id, original.key, "original", 1.0)
-            continue
-        relation = "duplicate" if is_duplicate(p, original) else "copy"
-        dropped, added = paragraph_diff(original, p) if relation == "copy" else ([], [])
-        score = round(containment_in(p, original), 4)
-        out[i] = Assignment(p.key, cluster_id, original.key, relation, score, dropped, added)
-    return out

@@ -1,10 +1,11 @@
-"""The database path: index new articles, find their originals and copies, keep `story_clusters`.
+"""The SQL of syndication: fingerprint postings, candidate lookup, cluster tables.
 
 `link_articles` works inside the caller's transaction. Per article: post its bounded fingerprint set to
-`syndication_postings` (unless already posted for the same text), look up the new article's fingerprints
-within +-window days (over-common ones ignored), verify the few candidates by containment on texts read
-from `articles`, then join or merge clusters. The oldest cluster id survives a merge, so reruns and
-backfills never mint new ids for a story that already has one.
+`syndication_postings` (unless already posted for the same text), then `core.find_links` (the decisions,
+shared with the in-memory path) asks this module's `_DbIndex` for exact matches, the postings of its
+fingerprints within +-window days and the texts of its candidates; linked articles join or merge clusters,
+and `core.assign` names the original and each member's relation. The oldest cluster id survives a merge,
+so reruns and backfills never mint new ids for a story that already has one.
 """
 
 from __future__ import annotations
@@ -13,27 +14,25 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from typing import Any
 
 import psycopg
 
 from pipeline.errors import DatabaseError
-from pipeline.syndication.engine import MAX_CANDIDATES, MAX_POSTINGS, MIN_SHARED_FPS
-from pipeline.syndication.match import (
-    Prepared,
-    Record,
-    choose_original,
-    compare,
-    containment_in,
-    index_subset,
-    is_duplicate,
-    paragraph_diff,
-    prepare,
+from pipeline.syndication.core import (
+    MAX_CANDIDATES,
+    MAX_POSTINGS,
+    Assignment,
+    assign,
+    day_of,
+    find_links,
+    member_relation,
+    postings,
+    stays_original,
 )
+from pipeline.syndication.match import Prepared, Record, prepare
 
 LOCK_KEY = 4242030  # one linker at a time per database (transaction-scoped advisory lock)
-EPOCH = date(1970, 1, 1)
 
 _ARTICLES_SQL = """
 SELECT a.id, a.url, a.source, coalesce(a.title, ''), a.text, a.published_at, a.created_at,
@@ -100,43 +99,55 @@ def link_articles(
     return {k: v for k, v in counts.items() if v}
 
 
+class _DbIndex:
+    """`core.Index` over the tables; keeps the texts it has prepared during one `link_articles` call."""
+
+    def __init__(self, cur: psycopg.Cursor[Any]) -> None:
+        self.cur = cur
+        self.cache: dict[int, Prepared] = {}
+        self.urls: dict[int, list[str]] = {}
+
+    def exact(self, key: int, p: Prepared) -> set[int]:
+        """Articles with the same normalized text (at most MAX_CANDIDATES) or a URL in common."""
+        urls = [u for u in (p.record.url, *p.record.aliases) if u]
+        self.cur.execute(_EXACT_SQL, {"hash": p.text_hash, "id": key, "limit": MAX_CANDIDATES, "urls": urls})
+        return {r[0] for r in self.cur.fetchall()}
+
+    def lookup(self, key: int, fps: Sequence[int], first_day: int, last_day: int) -> dict[int, list[int]]:
+        self.cur.execute(_LOOKUP_SQL, (list(fps), first_day, last_day, MAX_POSTINGS + 1))
+        by_fp: dict[int, list[int]] = {}
+        for fp, aid in self.cur.fetchall():
+            by_fp.setdefault(fp, []).append(aid)
+        return by_fp
+
+    def prepared(self, keys: Sequence[int]) -> dict[int, Prepared]:
+        missing = [i for i in keys if i not in self.cache]
+        if missing:
+            for aid, row in _load(self.cur, missing).items():
+                self.cache[aid] = prepare(row.record)
+        return {i: self.cache[i] for i in keys if i in self.cache}
+
+
 class _Linker:
-    """Links articles one at a time; keeps the texts it has prepared during one call."""
+    """Links articles one at a time: `core` decides, this class writes the tables."""
 
     def __init__(self, cur: psycopg.Cursor[Any], window_days: int) -> None:
         self.cur = cur
         self.window_days = window_days
-        self.cache: dict[int, Prepared] = {}
-
-    def prepared(self, ids: Sequence[int]) -> dict[int, Prepared]:
-        missing = [i for i in ids if i not in self.cache]
-        if missing:
-            for aid, row in _load(self.cur, missing).items():
-                self.cache[aid] = prepare(row.record)
-        return {i: self.cache[i] for i in ids if i in self.cache}
+        self.index = _DbIndex(cur)
 
     def link(self, row: Row) -> Counter[str]:
         prepared = prepare(row.record)
-        self.cache[row.id] = prepared
+        self.index.cache[row.id] = prepared
         if not prepared.tokens:
             return Counter({"skip:no_text": 1})
         indexed, in_cluster = _index(self.cur, row, prepared)
-        linked = self.find_links(row, prepared)
+        linked = find_links(self.index, row.id, prepared, row.day, self.window_days)
         if linked or in_cluster:
             cluster_id, changed = _join_clusters(self.cur, row.id, linked)
             if changed or not self.append_copy(cluster_id, row.id):
                 self.refresh(cluster_id)
         return Counter({indexed: 1})
-
-    def find_links(self, row: Row, prepared: Prepared) -> set[int]:
-        """Articles in the window that are the same story: exact duplicates, shared URLs, verified copies."""
-        found = _exact(self.cur, row, prepared)
-        fp_candidates = _fingerprint_candidates(self.cur, row, prepared, self.window_days)
-        candidates = [c for c in fp_candidates if c not in found]
-        for cid, other in self.prepared(candidates).items():
-            if compare(prepared, other).linked:
-                found.add(cid)
-        return found
 
     def append_copy(self, cluster_id: int, article_id: int) -> bool:
         """Fast path: a later copy joins and the original stays. False when it could be the original."""
@@ -144,28 +155,28 @@ class _Linker:
         found = self.cur.fetchone()
         if found is None or int(found[0]) == article_id:
             return False
-        members = self.prepared([int(found[0]), article_id])
+        members = self.index.prepared([int(found[0]), article_id])
         if len(members) < 2:
             return False
         original, member = members[int(found[0])], members[article_id]
-        if choose_original([original, member]) is not original:
+        if not stays_original(original, member):
             return False
-        _write_member(self.cur, cluster_id, article_id, member, original)
+        _write_member(self.cur, cluster_id, member_relation(member, original, str(cluster_id)))
         return True
 
     def refresh(self, cluster_id: int) -> None:
-        """Choose the cluster's original and write every member's relation."""
+        """Write the cluster's original and every member's relation, as `core.assign` decides them."""
         self.cur.execute("SELECT article_id FROM cluster_members WHERE cluster_id = %s", (cluster_id,))
-        members = self.prepared([r[0] for r in self.cur.fetchall()])
-        original = choose_original(list(members.values()))
-        original_id = int(original.key)
+        members = self.index.prepared([r[0] for r in self.cur.fetchall()])
+        assignments = assign(list(members.values()), str(cluster_id))
+        original_id = int(assignments[0].canonical_id)
         self.cur.execute(
             "UPDATE story_clusters SET original_article_id = %s, updated_at = now() "
             "WHERE id = %s AND original_article_id <> %s",
             (original_id, cluster_id, original_id),
         )
-        for aid, member in members.items():
-            _write_member(self.cur, cluster_id, aid, member, original)
+        for a in assignments:
+            _write_member(self.cur, cluster_id, a)
 
 
 def _final_relations(cur: psycopg.Cursor[Any], ids: Sequence[int], skipped: int) -> Counter[str]:
@@ -178,11 +189,6 @@ def _final_relations(cur: psycopg.Cursor[Any], ids: Sequence[int], skipped: int)
     return out
 
 
-def _day(value: datetime) -> int:
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return (aware.astimezone(UTC).date() - EPOCH).days
-
-
 def _load(cur: psycopg.Cursor[Any], ids: Sequence[int]) -> dict[int, Row]:
     cur.execute(_ARTICLES_SQL, (list(ids),))
     out = {}
@@ -191,7 +197,7 @@ def _load(cur: psycopg.Cursor[Any], ids: Sequence[int]) -> dict[int, Row]:
             key=str(aid), text=text or "", published_at=published, source=source or "", url=url or "",
             title=title, aliases=tuple(sorted(a for a in aliases if a != url)),
         )
-        out[aid] = Row(aid, record, _day(published or created))
+        out[aid] = Row(aid, record, day_of(published or created))
     return out
 
 
@@ -200,7 +206,7 @@ def _index(cur: psycopg.Cursor[Any], row: Row, prepared: Prepared) -> tuple[str,
 
     Also tells whether the article is already a cluster member (read in the same round trip).
     """
-    fps = sorted(set(index_subset(prepared.fps)))
+    fps = postings(prepared)
     cur.execute(_DOC_SQL, {"id": row.id})
     found = cur.fetchone()
     in_cluster = found is not None and found[0] is not None
@@ -222,28 +228,6 @@ def _index(cur: psycopg.Cursor[Any], row: Row, prepared: Prepared) -> tuple[str,
         (row.day, row.id, fps),
     )
     return "indexed", in_cluster
-
-
-def _exact(cur: psycopg.Cursor[Any], row: Row, prepared: Prepared) -> set[int]:
-    """Articles with the same normalized text (at most MAX_CANDIDATES) or a URL in common."""
-    urls = [u for u in (row.record.url, *row.record.aliases) if u]
-    cur.execute(_EXACT_SQL, {"hash": prepared.text_hash, "id": row.id, "limit": MAX_CANDIDATES, "urls": urls})
-    return {r[0] for r in cur.fetchall()}
-
-
-def _fingerprint_candidates(
-    cur: psycopg.Cursor[Any], row: Row, prepared: Prepared, window_days: int
-) -> list[int]:
-    fps = sorted(set(prepared.fps))
-    cur.execute(_LOOKUP_SQL, (fps, row.day - window_days, row.day + window_days, MAX_POSTINGS + 1))
-    by_fp: dict[int, list[int]] = {}
-    for fp, aid in cur.fetchall():
-        by_fp.setdefault(fp, []).append(aid)
-    counts: Counter[int] = Counter()
-    for hits in by_fp.values():
-        if len(hits) <= MAX_POSTINGS:
-            counts.update(h for h in hits if h != row.id)
-    return [aid for aid, n in counts.most_common(MAX_CANDIDATES) if n >= MIN_SHARED_FPS]
 
 
 def _cluster_of(cur: psycopg.Cursor[Any], ids: Sequence[int]) -> dict[int, int]:
@@ -283,18 +267,7 @@ def _join_clusters(cur: psycopg.Cursor[Any], article_id: int, linked: set[int]) 
     return target, changed
 
 
-def _relation(member: Prepared, original: Prepared) -> str:
-    if member is original:
-        return "original"
-    return "duplicate" if is_duplicate(member, original) else "copy"
-
-
-def _write_member(
-    cur: psycopg.Cursor[Any], cluster_id: int, aid: int, member: Prepared, original: Prepared
-) -> None:
-    relation = _relation(member, original)
-    dropped, added = paragraph_diff(original, member) if relation == "copy" else ([], [])
-    score = 1.0 if relation == "original" else round(containment_in(member, original), 4)
+def _write_member(cur: psycopg.Cursor[Any], cluster_id: int, a: Assignment) -> None:
     cur.execute(
         "INSERT INTO cluster_members (article_id, cluster_id, relation, similarity, dropped, added) "
         "VALUES (%s, %s, %s, %s, %s::jsonb, %s::jsonb) "
@@ -304,7 +277,7 @@ def _write_member(
         "WHERE (cluster_members.cluster_id, cluster_members.relation, cluster_members.similarity, "
         "cluster_members.dropped, cluster_members.added) IS DISTINCT FROM "
         "(EXCLUDED.cluster_id, EXCLUDED.relation, EXCLUDED.similarity, EXCLUDED.dropped, EXCLUDED.added)",
-        (aid, cluster_id, relation, score, json.dumps(dropped), json.dumps(added)),
+        (int(a.key), cluster_id, a.relation, a.score, json.dumps(a.dropped), json.dumps(a.added)),
     )
 
 

@@ -5,6 +5,12 @@ edits an outlet makes when it republishes a wire story (case, quotes, dashes, "A
 "Islamic State" -> "ISIS", "1,500" -> "1500", "two" -> "2", "Jan." -> "January", British spellings,
 "Mr."...) do not break shingle matches. The mapping only has to be *consistent*, not linguistically
 right: both texts go through it.
+
+Every script is tokenized: words are runs of letters, marks and digits (accented letters and the vowel
+signs of Indic scripts stay inside their word), case is folded, Arabic is normalized for its letter
+variants (alef forms, alef maqsura, teh marbuta, hamza seats), its diacritics and tatweel, and digits of
+any script are read as ASCII digits. Scripts written without spaces between words (Chinese, Japanese,
+Thai, Lao, Khmer, Myanmar) give one token per character, so their shingles are character shingles.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from collections.abc import Sequence
 from typing import cast
 
 import numpy as np
+import regex
 
 SHINGLE_WORDS = 3  # containment is measured on 3-word shingles
 FP_WORDS = 5  # fingerprints hash 5-word shingles (rarer than 3-grams, robust to single-word edits)
@@ -54,6 +61,24 @@ _SUFFIXES: dict[str, str] = {
 _SUFFIX = re.compile("(?:" + "|".join(sorted(_SUFFIXES, key=len, reverse=True)) + ")$")
 # Words with inner apostrophes, dots or digit commas kept whole ("u.s", "country's", "1,500"), and "%".
 _TOKEN = re.compile(r"[a-z0-9]+(?:['.,][a-z0-9]+)*|%")
+# The same for any script (a superset: on ASCII text it finds exactly the tokens of _TOKEN). A character of
+# a script without spaces is a token of its own.
+_NO_SPACE = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
+_WORD_CHAR = rf"[^\W_{_NO_SPACE}]|[\p{{M}}--[{_NO_SPACE}]]"
+_UNI_TOKEN = regex.compile(rf"[{_NO_SPACE}]|(?:{_WORD_CHAR})+(?:['.,](?:{_WORD_CHAR})+)*|%", regex.V1)
+# Arabic: diacritics (harakat, superscript alef, Quranic marks) and tatweel dropped, letter variants folded.
+_ARABIC_MARKS = [*range(0x0610, 0x061B), *range(0x064B, 0x0660), 0x0670, *range(0x06D6, 0x06EE), 0x0640]
+_ARABIC: dict[int, str | None] = dict.fromkeys(_ARABIC_MARKS)
+_ARABIC.update({ord(a): b for a, b in {"\u0623": "\u0627", "\u0625": "\u0627", "\u0622": "\u0627",
+                                       "\u0671": "\u0627", "\u0649": "\u064a", "\u0629": "\u0647",
+                                       "\u0624": "\u0648", "\u0626": "\u064a", "\u06cc": "\u064a",
+                                       "\u06a9": "\u0643"}.items()})
+# Hebrew points and cantillation marks dropped (optional in writing, like Arabic diacritics).
+_ARABIC.update({c: None for c in range(0x0591, 0x05C8) if c not in (0x05BE, 0x05C0, 0x05C3, 0x05C6)})
+# Decimal digits of every script read as ASCII digits.
+_DIGITS: dict[int, str | None] = {c: str(unicodedata.digit(chr(c))) for c in range(0x80, 0x30000)
+           if unicodedata.category(chr(c)) == "Nd"}
+SCRIPT_FOLD = str.maketrans({**_ARABIC, **_DIGITS})
 _INNER = re.compile(r"['.,]")
 _DIGITS_THEN_LETTERS = re.compile(r"^(\d+)([a-z]+)$")
 # Per-process caches of word normalization and token hashes (cleared when they reach CACHE_WORDS).
@@ -101,9 +126,11 @@ def _fold_phrases(words: list[str]) -> list[str]:
 
 def normalize_tokens(text: str) -> list[str]:
     """The text as normalized word tokens (house-style variants folded together, articles dropped)."""
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    raws = _TOKEN.findall(text.lower())
+    if text.isascii():
+        raws = _TOKEN.findall(text.lower())
+    else:
+        text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold().translate(SCRIPT_FOLD)
+        raws = _UNI_TOKEN.findall(text)
     found = list(map(_WORD_CACHE.get, raws))
     mapped = cast(list[tuple[str, ...]], found)
     if None in found:
