@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "pipeline.cli_extract",
     "pipeline.cli_classify",
     "pipeline.cli_dedup",
+    "pipeline.cli_events",
 )
 
 

@@ -131,9 +131,11 @@ _NOT_HAPPENED = re.compile(
     r"|aim(?:s|ed)? to|expected to|preparing (?:for|to)|preparations? for|prepared for|ready to|about to|in order to"
     r"|attempts? to|attempted to|tried to|try to|trying to|seeks? to|sought to|fears? of|feared|risk of"
     r"|warn(?:s|ed)? of"
-    r"|warning of|calls? for|called for|urged|demand(?:s|ed)? (?:that|the)|unless|whether|possible|potential|upcoming"
+    r"|warning of|calls? for|called for|urged|unless|whether|possible|potential|upcoming"
     r"|looming|future|next (?:week|month|year)|no one|nobody|no casualties|no injuries|denied|rumou?rs? of"
-    r"|would-be|if|continu(?:es|ed|ing) (?:its|their|to)|ongoing)\b[^,;:]*"
+    r"|would-be|if|continu(?:es|ed|ing) (?:its|their|to)|ongoing|free to|asked (?:[\w-]+ ){0,4}to"
+    r"|not a single|none|no arrests?|(?:have|has|had) to|urging|demand(?:s|ed|ing)?"
+    r"|order(?:s|ed)? (?:[\w-]+ ){0,4}to|direct(?:s|ed)? (?:[\w-]+ ){0,4}to|need to|wants? to|wanted to)\b[^,;:]*"
     r"|\b(?i:aided|backed|supported|assisted|helped|accompanied|covered) by\b[^,;:]*"
     r"|\b(?i:with the (?:help|support|backing|cover) of)\b[^,;:]*"
     r"|\b(?i:according to)\b[^,;:]*"  # who reports an event is not in it
@@ -217,7 +219,6 @@ class Mention:
             "killed": self.counts.get("killed"),
             "injured": self.counts.get("injured"),
             "detained": self.counts.get("detained"),
-            "background": self.background,
             "sentence": self.sentence,
         }
 
