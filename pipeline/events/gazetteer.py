@@ -55,11 +55,12 @@ class PlaceMatch:
     surface: str
     candidates: tuple[Place, ...]
     located: bool = True  # the sentence places something there ("in X", "the town of X", "X, Syria")
+    usable: bool = True  # False: a country named only in passing, context for resolving other names
 
 
 _ARTICLES = {"al", "el", "ad", "ar", "as", "ash", "at", "az", "an", "ath", "adh", "ed", "es", "ez"}
 _APOSTROPHES = re.compile(r"[’'`‘ʼʻ.]")
-_TOKEN = re.compile(r"[^\W\d_](?:[\w’'`‘]|[-.](?=[^\W_]))*")
+_TOKEN = re.compile(r"[^\W\d_](?:[\w`‘]|['’](?!s\b)|[-.](?=[^\W_]))*")  # "Lebanon's" is "Lebanon"
 _LOCATIVE = re.compile(
     r"(?:\b(?:in|near|at|outside|from|into|around|across|towards?|through|inside|between|"
     r"(?:town|city|village|outskirts|province|district|region|suburbs?|capital|neighbou?rhood|areas?|"
@@ -288,7 +289,7 @@ class Gazetteer:
             if _inside_longer_name(sentence, tokens, i - n, i):
                 continue  # "Theodore" of "Theodore Roosevelt", "Washington" of "The Washington Post"
             before = sentence[max(0, start - 60) : start]
-            after_place = bool(found) and sentence[found[-1].end : start] == ", "  # "Al Shafah, Syria"
+            after_place = bool(found) and found[-1].usable and sentence[found[-1].end : start] == ", "  # "Al Shafah, Syria"
             located = after_place or _LOCATIVE.search(before) is not None
             country_located = after_place or _COUNTRY_LOCATIVE.search(before) is not None
             if any(c.precision == "country" for c in candidates):  # "Iraq" is the country, not a town of Iran
@@ -298,6 +299,9 @@ class Gazetteer:
                 kept = [c for c in candidates if c.precision != "country"]
             kept += [c for c in candidates if c.precision == "country" and country_located]
             if not kept:
+                countries = tuple(c for c in candidates if c.precision == "country")
+                if countries:  # "Lebanon's army": not where an event is, but the article's country
+                    found.append(PlaceMatch(start, end, sentence[start:end], countries, False, usable=False))
                 continue
             after = _AFTER_REGION.match(sentence[end:])
             if after and kept[0].precision == "town":

@@ -460,7 +460,7 @@ def mentions_in(
             for clause in _clauses(sentence):
                 masked = masked_sentence[clause.start : clause.end]
                 typed = _event_type(masked, config.types)
-                in_clause = [m for m in matches if clause.start <= m.start < clause.end]
+                in_clause = [m for m in matches if m.usable and clause.start <= m.start < clause.end]
                 cue_at = clause.start + typed[1] if typed else clause.start
                 place = _pick_place(in_clause, chosen, cue_at)
                 clause_dates = [d for at, d in dates if clause.start <= at < clause.end]
@@ -475,7 +475,7 @@ def mentions_in(
                 if typed is None:
                     continue
                 kind, _ = typed
-                if place is None and not matches:
+                if place is None and not any(m.usable for m in matches):
                     place = prev_place  # "The forces shot the man dead": the place of the sentence before
                 when = when or sentence_when or prev_when
                 if place is None or when is None or when.day is None:
