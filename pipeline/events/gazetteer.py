@@ -289,7 +289,8 @@ class Gazetteer:
             if _inside_longer_name(sentence, tokens, i - n, i):
                 continue  # "Theodore" of "Theodore Roosevelt", "Washington" of "The Washington Post"
             before = sentence[max(0, start - 60) : start]
-            after_place = bool(found) and found[-1].usable and sentence[found[-1].end : start] == ", "  # "Al Shafah, Syria"
+            # "Al Shafah, Syria": a country right after a place is where that place is
+            after_place = bool(found) and found[-1].usable and sentence[found[-1].end : start] == ", "
             located = after_place or _LOCATIVE.search(before) is not None
             country_located = after_place or _COUNTRY_LOCATIVE.search(before) is not None
             if any(c.precision == "country" for c in candidates):  # "Iraq" is the country, not a town of Iran
