@@ -177,7 +177,7 @@ def _sentences(text: str) -> list[str]:
 
 def rule_arrest(text: str) -> bool:
     cue = next(t.cue for t in load_config().types if t.sub_event_type == "Arrests")
-    return any(cue.search(s) for s in _sentences(text))
+    return any(cue.search(s.lower()) for s in _sentences(text))
 
 
 def rule_kill_firing(text: str) -> bool:

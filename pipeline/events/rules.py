@@ -14,12 +14,13 @@ Mentions of one article that `same_event` joins are one mention. See docs/events
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from pipeline.events.config import EventConfig, EventType, load_config
+from pipeline.events.config import EventConfig, EventType, load_config, required_literals
 from pipeline.events.gazetteer import Gazetteer, Place, PlaceMatch, distance_km, load_gazetteer
 
 EXTRACTOR_VERSION = "newsflow-events/2"
@@ -112,6 +113,11 @@ _RELATIVE = re.compile(
     r"\b(yesterday|today|this morning|tonight|last night|earlier this week|(?:earlier |late |early )?last month"
     r"|last year|this month|earlier this month)\b",
     re.I,
+)
+# Cheap test before the date patterns: most sentences name no date.
+_MAYBE_DATE = re.compile(
+    r"\d|yesterday|today|tonight|morning|night|week|month|year|later|after|day|"
+    + "|".join(sorted({m[:3] for m in _MONTHS}))
 )
 _SENTENCE = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’']))\s+(?=[\"“A-Z0-9])")
 # A sentence split after one of these was a false split ("on Jan. 20", "a U.S. Marine").
@@ -312,7 +318,7 @@ def mask_not_happened(sentence: str) -> str:
 def find_dates(sentence: str, published: date | None, anchor: date | None = None) -> list[tuple[int, EventDate]]:
     """Every date the sentence names, with its position, resolved against the publication date; "eleven
     days later" counts from `anchor`, the last day an earlier sentence of the article named."""
-    if published is None:
+    if published is None or not _MAYBE_DATE.search(sentence.lower()):
         return []
     found: list[tuple[int, EventDate]] = []
     taken: list[tuple[int, int]] = []
@@ -390,8 +396,9 @@ def _clauses(sentence: str) -> list[_Clause]:
 
 
 def _event_type(masked: str, types: Iterable[EventType]) -> tuple[EventType, int] | None:
+    lowered = masked.lower()
     for kind in types:
-        m = kind.cue.search(masked)
+        m = kind.cue.search(lowered)
         if m:
             return kind, m.start()
     return None
@@ -399,17 +406,15 @@ def _event_type(masked: str, types: Iterable[EventType]) -> tuple[EventType, int
 
 def _actors(text: str, masked: str, config: EventConfig, cue_at: int) -> tuple[list[str], str | None, str | None]:
     """Actor names in order, and actor1 (who acted) and actor2 (the other side)."""
-    spans: list[tuple[int, int, str]] = []
-    for actor in config.actors:
-        m = actor.pattern.search(masked)
-        if m:
-            spans.append((m.start(), m.end(), actor.name))
-    # Where two actors' names overlap ("Iraqi security forces", "security forces"), the longer one holds.
-    hits = sorted(
-        (start, name)
-        for start, end, name in spans
-        if not any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in spans)
-    )
+    # One pass over the clause; where two actors' names overlap ("Iraqi security forces", "security
+    # forces") the one that starts first (then the one listed first) holds.
+    hits: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for m in config.actor_pattern.finditer(masked):
+        name = config.actors[int(str(m.lastgroup)[1:])].name
+        if name not in seen:
+            seen.add(name)
+            hits.append((m.start(), name))
     names = [name for _, name in hits]
     if not hits:
         return [], None, None
@@ -441,15 +446,38 @@ def mentions_in(
     gazetteer = gazetteer or load_gazetteer()
     pub_day = published.date() if isinstance(published, datetime) else published
     paragraphs = _paragraphs(text)
-    place_matches = [[gazetteer.matches(s) for s in para] for para in paragraphs]
+    # Only sentences with a type cue, the sentence before each (what they may take from it) and the
+    # article's first three (its country, for ambiguous names) are read in full: most sentences of an
+    # article name no event, and this keeps the stage cheap.
+    any_cue = _any_cue(config)
+    needed = [[False] * len(para) for para in paragraphs]
+    for p, para in enumerate(paragraphs):
+        for j, sentence in enumerate(para):
+            if any_cue(sentence.lower()):
+                needed[p][j] = True
+                if j:
+                    needed[p][j - 1] = True
+    lede = {(p, j) for p, para in enumerate(paragraphs) for j in range(len(para))}
+    lede = set(sorted(lede)[:3])
+    place_matches = [
+        [gazetteer.matches(s) if needed[p][j] or (p, j) in lede else [] for j, s in enumerate(para)]
+        for p, para in enumerate(paragraphs)
+    ]
     chosen = gazetteer.resolve(m for para in place_matches for ms in para for m in ms)
+    lowered = text.lower()  # "eleven days later" needs every earlier date
+    counts_later = ("later" in lowered or "after" in lowered) and _LATER.search(text) is not None
     found: list[Mention] = []
     anchor: date | None = None  # the last day named so far, for "eleven days later"
-    for para, para_matches in zip(paragraphs, place_matches, strict=True):
+    for p, (para, para_matches) in enumerate(zip(paragraphs, place_matches, strict=True)):
         prev_when: EventDate | None = None
         prev_place: Place | None = None
         prev_actors: list[str] = []
-        for sentence, matches in zip(para, para_matches, strict=True):
+        for j, (sentence, matches) in enumerate(zip(para, para_matches, strict=True)):
+            if not needed[p][j]:
+                if counts_later:
+                    days = [d for _, d in find_dates(sentence, pub_day, anchor) if d.precision == "day"]
+                    anchor = days[-1].day if days else anchor
+                continue
             dates = find_dates(sentence, pub_day, anchor)
             days = [d for _, d in dates if d.precision == "day"]
             if days:
@@ -511,6 +539,17 @@ def mentions_in(
             prev_actors = _actors(sentence, masked_sentence, config, 0)[0] or prev_actors
             prev_when = sentence_when or prev_when
     return merge_mentions(found)
+
+
+@lru_cache(maxsize=8)
+def _any_cue(config: EventConfig) -> Callable[[str], bool]:
+    """Whether a lower-cased sentence has any type cue: substring tests first (fast), then the patterns."""
+    pattern = re.compile("|".join(f"(?:{t.cue.pattern})" for t in config.types))
+    found = [required_literals(t.cue.pattern) for t in config.types]
+    if any(f is None for f in found):
+        return lambda text: pattern.search(text) is not None
+    literals = tuple(sorted(set().union(*found), key=len))  # type: ignore[arg-type]
+    return lambda text: any(map(text.__contains__, literals)) and pattern.search(text) is not None
 
 
 def merge_mentions(mentions: Iterable[Mention]) -> list[Mention]:
