@@ -140,6 +140,7 @@ class Gazetteer:
         self.country_names = {code: c["name"] for code, c in countries.items()}
         cities = json.loads((data / f"cities{min_population}.json").read_text(encoding="utf-8"))
         by_name: dict[tuple[str, str], Place] = {}
+        admin1: dict[str, str] = {}
         # The name analysts read: the first alias in places.yaml ("Palmyra", not "Tadmur"), else GeoNames'
         # name without diacritics ("Tikrit").
         display = {(name, code): aliases[0] for name, code, aliases in config.aliases}
@@ -156,6 +157,8 @@ class Gazetteer:
                 int(city.get("population") or 0),
             )
             self.by_country[code].append(place)
+            if code == "US":
+                admin1[place.key] = city.get("admin1code", "")
             by_name.setdefault((city["name"], code), place)
             names = {city["name"]}
             names.update(a for a in city.get("alternatenames", ()) if _latin(a) and not (a.isupper() and len(a) <= 4))
@@ -180,6 +183,15 @@ class Gazetteer:
             )
             for alias in (extra.name, *extra.aliases):
                 self._add(alias, place, first=True)
+        # US states (GeoNames admin1 of the US; the package ships their names): regions at their towns' centre.
+        states = json.loads((data / "us_states.json").read_text(encoding="utf-8"))
+        for code, state in states.items():
+            towns = [p for p in self.by_country.get("US", []) if admin1.get(p.key) == code]
+            centre = self._centre(towns)
+            if centre is not None:
+                region = Place(f"admin1:US.{code}", state["name"], self.country_names.get("US", "US"), "US",
+                               centre.lat, centre.lon, "region")  # fmt: skip
+                self._add(state["name"], region, first=True)
         self.countries: dict[str, Place] = {}
         names_of: dict[str, set[str]] = defaultdict(set)
         for code, name in self.country_names.items():

@@ -131,7 +131,7 @@ _CLAUSE = re.compile(
 )
 # Phrases whose cue words do not report an event that happened: masked before cues, counts, actors.
 _NOT_HAPPENED = re.compile(
-    r"\b(?:will|would|could|might|shall|should|must|can|cannot|can't|won't)\b[^,;:]*"
+    r"\b(?:will|would|could|might|may|shall|should|must|can|cannot|can't|won't)\b[^,;:]*"
     r"|\b(?i:plans? to|planned to|planning to|plans? for|intends? to|intended to"
     r"|threaten(?:s|ed|ing)? to|vow(?:s|ed)? to"
     r"|aim(?:s|ed)? to|expected to|preparing (?:for|to)|preparations? for|prepared for|ready to|about to|in order to"
@@ -139,7 +139,7 @@ _NOT_HAPPENED = re.compile(
     r"|warn(?:s|ed)? of"
     r"|warning of|calls? for|called for|urged|unless|whether|possible|potential|upcoming"
     r"|looming|future|next (?:week|month|year)|no one|nobody|no casualties|no injuries|denied|rumou?rs? of"
-    r"|would-be|if|continu(?:es|ed|ing) (?:its|their|to)|ongoing|free to|asked (?:[\w-]+ ){0,4}to"
+    r"|would-be|if|suggest(?:s|ed|ing)?|continu(?:es|ed|ing) (?:its|their|to)|ongoing|free to|asked (?:[\w-]+ ){0,4}to"
     r"|not a single|none|no arrests?|(?:have|has|had) to|urging|demand(?:s|ed|ing)?"
     r"|order(?:s|ed)? (?:[\w-]+ ){0,4}to|direct(?:s|ed)? (?:[\w-]+ ){0,4}to|need to|wants? to|wanted to)\b[^,;:]*"
     r"|\b(?i:aided|backed|supported|assisted|helped|accompanied|covered) by\b[^,;:]*"
@@ -306,6 +306,8 @@ def _count(match: re.Match[str]) -> int | None:
     if raw.lower() in ("a", "an") and not _NOUN.search(match.group(0), match.end(1) - match.start(0)):
         return None
     number = parse_number(raw)
+    if re.fullmatch(r"1[89]\d\d|20\d\d", raw) and not _NOUN.search(match.group(0)):
+        return None  # "1992 killed socialism": a year, not a toll
     return number if number is not None and number < 100_000 else None
 
 
