@@ -68,7 +68,8 @@ def extract_events(conn: psycopg.Connection[Any], article_ids: Sequence[int]) ->
     """Find the events in these articles and store events and mentions, in the caller's transaction."""
     counts: Counter[str] = Counter()
     rows = conn.execute(
-        "SELECT id, text, published_at, relevant FROM articles WHERE id = ANY(%s) ORDER BY id",
+        # Without a publication date, the fetch time stands in ("on Tuesday" needs a reference day).
+        "SELECT id, text, coalesce(published_at, created_at), relevant FROM articles WHERE id = ANY(%s) ORDER BY id",
         (list(article_ids),),
     ).fetchall()
     for article_id, text, published, relevant in rows:
