@@ -11,14 +11,14 @@ import sys
 import typer
 from rich.console import Console
 
-from pipeline.cli import classify, core, dedup, extract, fetch
+from pipeline.cli import classify, core, dedup, events, extract, fetch
 from pipeline.errors import NewsflowError
 
 app = typer.Typer(help="newsflow: news ingestion for conflict analysts.", no_args_is_help=True)
 eval_app = typer.Typer(help="Score a stage against an evaluation data set.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
-COMMAND_MODULES = (core, fetch, extract, classify, dedup)
+COMMAND_MODULES = (core, fetch, extract, classify, dedup, events)
 
 
 def build() -> typer.Typer:

@@ -57,7 +57,9 @@ class Page:
 class DemoSite:
     """The demo news site. Use as a context manager; the server thread stops on exit."""
 
-    def __init__(self, reference_time: datetime | None = None, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self, reference_time: datetime | None = None, host: str = "127.0.0.1", port: int = 0, outlets: int = 1
+    ):
         if reference_time is None:
             reference_time = datetime.now(UTC).replace(second=0, microsecond=0)
         if reference_time.tzinfo is None:
@@ -75,6 +77,13 @@ class DemoSite:
         self.articles = [self._article(s, i) for i, s in enumerate(self._stories.values())]
         self._pages = self._render_all()
         self._thread: threading.Thread | None = None
+        # outlets=2: a second, independent outlet on 127.0.0.2 (pipeline.demo.outlets) that reports one
+        # of this site's events in its own words, so the merge across outlets can be seen.
+        self.second = None
+        if outlets > 1:
+            from pipeline.demo.outlets import SecondOutlet
+
+            self.second = SecondOutlet(self.reference_time)
 
     # -- public API ---------------------------------------------------------------------------
     def url_for(self, slug: str) -> str:
@@ -87,6 +96,8 @@ class DemoSite:
         raise KeyError(f"no demo article {slug!r}")
 
     def start(self) -> DemoSite:
+        if self.second is not None:
+            self.second.start()
         if self._thread is None:
             self._thread = threading.Thread(target=self._server.serve_forever, name="demo-site", daemon=True)
             self._thread.start()
@@ -98,6 +109,8 @@ class DemoSite:
             self._thread.join(timeout=5)
             self._thread = None
         self._server.server_close()
+        if self.second is not None:
+            self.second.stop()
 
     def __enter__(self) -> DemoSite:
         return self.start()
@@ -166,7 +179,7 @@ class DemoSite:
 
 
 def feeds_yaml(site: DemoSite) -> str:
-    """A feeds.yaml text listing the site's two feeds (poll_interval in seconds)."""
+    """A feeds.yaml text listing the site's two feeds (poll_interval in seconds), and the second outlet's."""
     feeds = [
         {
             "name": f"{content.OUTLET} (RSS)",
@@ -181,6 +194,10 @@ def feeds_yaml(site: DemoSite) -> str:
             "topic_hints": ["detention", "foreign-fighters"],
         },
     ]
+    if site.second is not None:
+        from pipeline.demo.outlets import SECOND_OUTLET
+
+        feeds.append({"name": f"{SECOND_OUTLET} (RSS)", "url": site.second.rss_url, "poll_interval": 900})
     return yaml.safe_dump({"feeds": feeds}, sort_keys=False)
 
 

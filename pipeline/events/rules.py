@@ -1,55 +1,32 @@
-"""Stage 6: conflict events from article text (a first, rule-based version).
+"""Stage 6: conflict events from article text (rule-based). Pure: sentences in, mentions out.
 
-One sentence that names a violent or security event (a type cue), a known place, and either a count
-or an actor is one event mention. Its date comes from the sentence ("on Thursday", "last month",
-"January 20") resolved against the article's publication date, with the precision that wording
-supports. Mentions of the same (type, date, place) are one event with many mentions, so a
-syndicated copy adds a mention, not an event; the analyst views count independent sources.
+A clause (a sentence, or one of its parts joined by "; " or ", and ") that names a type cue from
+`config/event_types.yaml`, a place (gazetteer) and an actor or a count is one event mention. Cues in
+future, planned, hypothetical or supporting phrases ("will launch an offensive", "before he could
+detonate", "aided by Russian airstrikes") do not count. A clause's date comes from its own words
+("on Thursday", "last month", "January 20", "eleven days later") resolved against the publication
+date; an undated clause takes the date of the sentence before it in the same paragraph, and a clause
+with a cue but no place takes that sentence's place too. A mention without a date is dropped (an
+analyst cannot count it); one dated more than a year before publication is background (kept, marked).
+Mentions of one article that `same_event` joins are one mention. See docs/events.md.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from pipeline.events.gazetteer import ACTORS, PLACES, Place
+from pipeline.events.config import EventConfig, EventType, load_config, required_literals
+from pipeline.events.gazetteer import Gazetteer, Place, PlaceMatch, distance_km, load_gazetteer
 
-EXTRACTOR_VERSION = "newsflow-events/1"
-
-# Most specific first: the first type whose cue matches a sentence wins.
-EVENT_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(pattern, re.IGNORECASE))
-    for name, pattern in (
-        ("suicide bombing", r"\bsuicide (?:bomb(?:er|ers|ing|ings)?|attack(?:er|ers)?|vest|car bomb)"),
-        (
-            "bombing",
-            r"\b(?:car bomb|bomb(?:ing|ings|s)?|explosion|blast|IEDs?|improvised explosive|roadside bomb)\b",
-        ),
-        (
-            "air strike",
-            r"\b(?:air ?strikes?|drone strikes?|airstrikes?|aerial (?:assault|attack)s?|bombard(?:ed|ment)"
-            r"|warplanes?|(?:carried out|launched|conducted) (?:an? )?(?:\w+ )?strikes?)\b",
-        ),
-        ("arrest", r"\b(?:arrest(?:ed|s)?|detain(?:ed|s)?|captured|apprehended|taken into custody)\b"),
-        ("raid", r"\b(?:raid(?:ed|s)?|stormed)\b"),
-        ("armed clash", r"\b(?:clash(?:ed|es)?|gunfight|firefight|gun battle|exchange of fire|shootout)\b"),
-        (
-            "attack",
-            r"\b(?:attack(?:ed|s)?|ambush(?:ed)?|rocket fire|rockets?|mortars?|shell(?:ed|ing)|assassinat(?:ed|ion))\b",
-        ),
-        (
-            "territorial change",
-            r"\b(?:recaptur(?:ed|e)|retook|retaken|liberated|seiz(?:ed|ure)\b"
-            r"|fell to|captured the town)\b",
-        ),
-        (
-            "battle",
-            r"\b(?:offensive|advanc(?:ed|ing|e)|battle for|fighting (?:in|for|around)|push(?:ed)? into)\b",
-        ),
-    )
-)
+EXTRACTOR_VERSION = "newsflow-events/2"
+BACKGROUND_DAYS = 365
+TOWN_KM = 25.0  # two town-precision places this close are one place for merging
+REGION_KM = 150.0  # a town this close to a region's point is inside it, for merging
 
 _NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -59,38 +36,59 @@ _NUMBER_WORDS = {
     "hundred": 100, "dozen": 12,
 }  # fmt: skip
 _NUM = r"(?:\d[\d,]*|(?:" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")(?:[ -](?:dozen|hundred))?)"
-_PEOPLE = (
-    r"(?:\s+(?:[\w-]+\s+){0,3}?(?:people|civilians|fighters|militants|soldiers|members|troops|others|"
-    r"insurgents|suspects|workers|laborers|policemen|officers|children|men|women|persons|jihadists|guards|Marines?))?"
+_RANGE = rf"(?:\s*(?:to|-|–|or)\s*{_NUM})?"  # "10 to 15": the lower figure, as ACLED codes it
+_QUAL = r"(?:about |at least |nearly |some |more than |over |around |roughly |up to |almost |as many as )?"
+_NOUNS = (
+    r"people|civilians|fighters|militants|soldiers|members|troops|others|insurgents|suspects|workers|"
+    r"laborers|labourers|policemen|officers|children|men|women|persons|jihadists|guards|Marines?|"
+    r"soldier|civilian|fighter|militant|policeman|officer|child|man|woman|person|guard|member|"
+    r"journalists?|students?|residents?|passengers?|pilgrims?|worshippers?|rioters|protesters|villagers|"
+    r"youths?|boys?|girls?|accused|persons|individuals|commanders?|leaders?|terrorists?|rebels?|gunmen|gunman"
 )
-_COUNT_RULES = {
+_TRAILING = (
+    r"(?:\s+(?:based|stationed|serving|travel+ing|working|living|in|at|near|from|on|of|the|(?-i:[A-Z][\w.-]*))){0,4}?"
+)
+_PEOPLE = rf"(?:\s+(?:[\w.-]+\s+){{0,3}}?(?:{_NOUNS})\b{_TRAILING})?"
+_COUNT_RULES: dict[str, tuple[re.Pattern[str], ...]] = {
     "killed": (
         re.compile(
-            rf"\b(?:about |at least |nearly |some |more than |around |roughly )?({_NUM}){_PEOPLE}\s+"
-            r"(?:were |was |had been |have been )?(?:killed|dead|died|slain)",
-            re.I,
+            rf"\bdeath toll (?:\w+ ){{0,3}}?(?:rose |climbed |reached |stood |of |at |to )+{_QUAL}({_NUM})", re.I
         ),
         re.compile(
-            rf"\b(?:killing|killed|kill)\s+(?:about |at least |nearly |some |more than |around |roughly )?"
-            rf"({_NUM}){_PEOPLE}",
+            rf"\b{_QUAL}({_NUM})\b{_RANGE}{_PEOPLE}\s+(?:were |was |had been |have been |are |is )?"
+            r"(?:killed|dead|died|slain|shot dead|lost their lives)",
             re.I,
-        ),
+        ),  # fmt: skip
+        re.compile(rf"\b(?:killing|killed|kill|massacred)\s+{_QUAL}({_NUM})\b{_RANGE}(?:{_PEOPLE})", re.I),
+        re.compile(rf"\bshot (?:dead )?{_QUAL}({_NUM})\b{_RANGE}(?:\s+[\w-]+){{0,2}}? (?:dead|{_NOUNS})\b", re.I),
+        re.compile(
+            r"\bshot (?:(?:the|a|an) (?:[\w-]+ ){0,2}?(?:man|woman|suspect|militant|bomber|attacker|gunman|boy)"
+            r"|him|her) (dead)\b",
+            re.I,
+        ),  # fmt: skip
+        re.compile(rf"\bkilling of\b[^.;]*?\b(?:along with|together with|as well as)\s+{_QUAL}({_NUM})", re.I),
     ),
     "injured": (
         re.compile(
-            rf"\b(?:about |at least |nearly |some |more than )?({_NUM}){_PEOPLE}\s+"
-            r"(?:were |was |had been )?(?:injured|wounded|hurt)",
+            rf"\b{_QUAL}({_NUM})\b{_RANGE}{_PEOPLE}\s+(?:were |was |had been |have been )?"
+            r"(?:injured|wounded|hurt)",
             re.I,
-        ),
+        ),  # fmt: skip
         re.compile(
-            rf"\b(?:injuring|wounding|injured|wounded)\s+(?:about |at least |nearly |some |more than )?"
-            rf"({_NUM}){_PEOPLE}",
-            re.I,
+            rf"\b(?:injuring|wounding|injured|wounded|injure|wound)\s+{_QUAL}({_NUM})\b{_RANGE}(?:{_PEOPLE})", re.I
         ),
     ),
     "detained": (
-        re.compile(rf"\b({_NUM}){_PEOPLE}\s+(?:were |was )?(?:arrested|detained|captured)", re.I),
-        re.compile(rf"\b(?:arresting|detaining|arrested|detained|captured)\s+({_NUM}){_PEOPLE}", re.I),
+        re.compile(
+            rf"\b{_QUAL}({_NUM})\b{_RANGE}{_PEOPLE}\s+(?:were |was |have been |had been )?"
+            r"(?:arrested|detained|captured|held|rounded up|taken into custody)",
+            re.I,
+        ),  # fmt: skip
+        re.compile(
+            rf"\b(?:arresting|detaining|arrested|detained|captured|arrest|detain|nabbed|held)\s+{_QUAL}"
+            rf"({_NUM})\b{_RANGE}(?:{_PEOPLE})",
+            re.I,
+        ),  # fmt: skip
     ),
 }
 
@@ -100,16 +98,27 @@ _MONTHS = {m: i + 1 for i, m in enumerate(
      "november", "december"])}  # fmt: skip
 _MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
 _MONTHS["sept"] = 9
+_MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
+# "May" is a month only when capitalised; the other month names in any case.
 _MONTH_DAY = re.compile(
-    r"\b(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.? (\d{1,2})\b(?:,? (\d{4}))?", re.I
+    rf"\b((?i:{_MONTH_ALT}))\.? (\d{{1,2}})(?:st|nd|rd|th)?\b(?!,? \d{{3,}}(?!\d))(?:,? (\d{{4}}))?"
 )
-_DAY_MONTH = re.compile(r"\b(\d{1,2}) (" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b(?: (\d{4}))?", re.I)
-_MONTH_YEAR = re.compile(
-    r"\b(?:early |mid-|late )?(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?,? (\d{4})\b",
+_MONTH_DAY_YEAR = re.compile(rf"\b((?i:{_MONTH_ALT}))\.? (\d{{1,2}})(?:st|nd|rd|th)?,? (\d{{4}})\b")
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?((?i:{_MONTH_ALT}))\b(?:,? (\d{{4}}))?")
+_MONTH_YEAR = re.compile(rf"\b(?:(?i:early|mid-|late|in|of|since|during) )?((?i:{_MONTH_ALT}))\.?,? (\d{{4}})\b")
+_YEAR = re.compile(r"\b(?:in|since|during|of) ((?:19|20)\d\d)\b")
+_LATER = re.compile(rf"\b({_NUM}) (days?|weeks?) (?:later|after)\b", re.I)
+_WEEKDAY = re.compile(r"\b(?:on |last |early |late )?(" + "|".join(_WEEKDAYS) + r")(?:'s)?\b", re.I)
+_RELATIVE = re.compile(
+    r"\b(yesterday|today|this morning|tonight|last night|earlier this week|(?:earlier |late |early )?last month"
+    r"|last year|this month|earlier this month)\b",
     re.I,
 )
-_LATER = re.compile(rf"\b({_NUM}) (days?|weeks?) (?:later|after)\b", re.I)
-_WEEKDAY = re.compile(r"\b(?:on |last )?(" + "|".join(_WEEKDAYS) + r")\b", re.I)
+# Cheap test before the date patterns: most sentences name no date.
+_MAYBE_DATE = re.compile(
+    r"\d|yesterday|today|tonight|morning|night|week|month|year|later|after|day|"
+    + "|".join(sorted({m[:3] for m in _MONTHS}))
+)
 _SENTENCE = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’']))\s+(?=[\"“A-Z0-9])")
 # A sentence split after one of these was a false split ("on Jan. 20", "a U.S. Marine").
 _ABBREVIATION = re.compile(
@@ -117,6 +126,29 @@ _ABBREVIATION = re.compile(
     r"|St|No|Nos|vs|Jr|Sr)|\b[A-Z](?:\.[A-Z])+)\.$"
 )
 _CITATION = re.compile(r"^\s*\[?\d{1,3}\]|^\s*(?:Source|Sources|Notes?|Citation)s?:", re.I)
+_CLAUSE = re.compile(
+    r";\s+|,\s+(?:and|while|but|whereas)\s+(?=[\w.]+(?:\s[\w.-]+){0,4}\s+(?:\w+ed|\w+s|overr?an|took|hit|struck|shot)\b)"
+)
+# Phrases whose cue words do not report an event that happened: masked before cues, counts, actors.
+_NOT_HAPPENED = re.compile(
+    r"\b(?:will|would|could|might|may|shall|should|must|can|cannot|can't|won't)\b[^,;:]*"
+    r"|\b(?i:plans? to|planned to|planning to|plans? for|intends? to|intended to"
+    r"|threaten(?:s|ed|ing)? to|vow(?:s|ed)? to"
+    r"|aim(?:s|ed)? to|expected to|preparing (?:for|to)|preparations? for|prepared for|ready to|about to|in order to"
+    r"|attempts? to|attempted to|tried to|try to|trying to|seeks? to|sought to|fears? of|feared|risk of"
+    r"|warn(?:s|ed)? of"
+    r"|warning of|calls? for|called for|urged|unless|whether|possible|potential|upcoming"
+    r"|looming|future|next (?:week|month|year)|no one|nobody|no casualties|no injuries|denied|rumou?rs? of"
+    r"|would-be|if|suggest(?:s|ed|ing)?|continu(?:es|ed|ing) (?:its|their|to)|ongoing|free to|asked (?:[\w-]+ ){0,4}to"
+    r"|not a single|none|no arrests?|(?:have|has|had) to|urging|demand(?:s|ed|ing)?"
+    r"|order(?:s|ed)? (?:[\w-]+ ){0,4}to|direct(?:s|ed)? (?:[\w-]+ ){0,4}to|need to|wants? to|wanted to)\b[^,;:]*"
+    r"|\b(?i:aided|backed|supported|assisted|helped|accompanied|covered) by\b[^,;:]*"
+    r"|\b(?i:with the (?:help|support|backing|cover) of)\b[^,;:]*"
+    r"|\b(?i:according to)\b[^,;:]*"  # who reports an event is not in it
+    r"|\b(?i:police|officials?|sources?|authorities|witnesses|residents|spokes(?:man|woman|person))"
+    r" (?i:said|say|says|told|reported|added|confirmed)\b"
+    r"|\b[\w.-]+ (?i:air ?strikes?|airstrikes?|warplanes?|jets) (?i:helped|aided|backed|supported|allowed)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -124,27 +156,106 @@ class EventDate:
     day: date | None
     precision: str  # day | month | year | unknown
 
+    def span(self) -> tuple[date, date] | None:
+        """First and last day the date can mean."""
+        if self.day is None:
+            return None
+        if self.precision == "month":
+            nxt = (self.day.replace(day=28) + timedelta(days=4)).replace(day=1)
+            return self.day, nxt - timedelta(days=1)
+        if self.precision == "year":
+            return self.day.replace(month=1, day=1), self.day.replace(month=12, day=31)
+        return self.day, self.day
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    """What the merge rule compares: family, date and place of a mention or a stored event."""
+
+    family: str
+    when: EventDate
+    lat: float | None
+    lon: float | None
+    geo_precision: str | None
+    place_key: str | None
+    country_code: str | None
+
 
 @dataclass
 class Mention:
-    event_type: str
+    event_type: str  # the ACLED event type: the merge family
+    sub_event_type: str
     when: EventDate
     place: Place
     actors: list[str]
     sentence: str
     counts: dict[str, int] = field(default_factory=dict)
+    actor1: str | None = None
+    actor2: str | None = None
+    background: bool = False
 
     @property
     def key(self) -> str:
         day = self.when.day.isoformat() if self.when.day else "unknown"
         if self.when.precision == "month" and self.when.day:
             day = self.when.day.strftime("%Y-%m")
-        return f"{self.event_type}|{day}|{self.place.name.lower()}"
+        elif self.when.precision == "year" and self.when.day:
+            day = self.when.day.strftime("%Y")
+        return f"{self.event_type}|{day}|{self.place.key}"
+
+    @property
+    def facts(self) -> EventFacts:
+        p = self.place
+        return EventFacts(self.event_type, self.when, p.lat, p.lon, p.precision, p.key, p.country_code)
+
+    def as_json(self, doc_id: Any) -> dict[str, Any]:
+        return {
+            "id": doc_id,
+            "event_type": self.event_type,
+            "sub_event_type": self.sub_event_type,
+            "event_date": self.when.day.isoformat() if self.when.day else None,
+            "date_precision": self.when.precision,
+            "place": self.place.name,
+            "country": self.place.country,
+            "lat": round(self.place.lat, 5),
+            "lon": round(self.place.lon, 5),
+            "geo_precision": self.place.precision,
+            "actor1": self.actor1,
+            "actor2": self.actor2,
+            "killed": self.counts.get("killed"),
+            "injured": self.counts.get("injured"),
+            "detained": self.counts.get("detained"),
+            "sentence": self.sentence,
+        }
+
+
+def same_event(a: EventFacts, b: EventFacts) -> bool:
+    """One event reported twice: same type family, dates that agree (±1 day, or one inside the other's
+    month or year) and places that agree (the same place, towns within TOWN_KM, or, where either is
+    coarse, inside the same region: same country and within REGION_KM, or either only a country)."""
+    if a.family != b.family:
+        return False
+    sa, sb = a.when.span(), b.when.span()
+    if sa is None or sb is None or sa[0] - timedelta(days=1) > sb[1] or sb[0] - timedelta(days=1) > sa[1]:
+        return False
+    if a.place_key is not None and a.place_key == b.place_key:
+        return True
+    if a.lat is None or a.lon is None or b.lat is None or b.lon is None or a.country_code != b.country_code:
+        return False
+    precisions = {a.geo_precision, b.geo_precision}
+    if "country" in precisions:
+        return True
+    km = distance_km(Place("", "", "", "", a.lat, a.lon, "town"), Place("", "", "", "", b.lat, b.lon, "town"))
+    return km <= (TOWN_KM if precisions == {"town"} else REGION_KM)
 
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of the body, leaving out reference lists and notes ("[12] Author, Title, 2017")."""
-    sentences: list[str] = []
+    return [s for para in _paragraphs(text) for s in para]
+
+
+def _paragraphs(text: str) -> list[list[str]]:
+    paragraphs: list[list[str]] = []
     for paragraph in text.splitlines():
         if _CITATION.match(paragraph):
             continue
@@ -154,14 +265,18 @@ def split_sentences(text: str) -> list[str]:
                 pieces[-1] = f"{pieces[-1]} {piece}"
             else:
                 pieces.append(piece)
-        sentences.extend(p.strip() for p in pieces if len(p.strip()) > 20)
-    return sentences
+        kept = [p.strip() for p in pieces if len(p.strip()) > 20]
+        if kept:
+            paragraphs.append(kept)
+    return paragraphs
 
 
 def parse_number(raw: str) -> int | None:
     raw = raw.lower().replace(",", "").strip()
     if raw.isdigit():
         return int(raw)
+    if raw == "dead":  # "shot the man dead"
+        return 1
     total = 0
     for part in re.split(r"[ -]", raw):
         value = _NUMBER_WORDS.get(part)
@@ -175,103 +290,287 @@ def find_counts(sentence: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     for kind, patterns in _COUNT_RULES.items():
         for pattern in patterns:
-            match = pattern.search(sentence)
-            number = parse_number(match.group(1)) if match else None
-            if number is not None and number < 100_000:
+            number = next(filter(None, (_count(m) for m in pattern.finditer(sentence))), None)
+            if number is not None:
                 counts[kind] = number
                 break
     return counts
 
 
-def resolve_date(sentence: str, published: date | None, anchor: date | None = None) -> EventDate:
-    """The event's date from the sentence's own words, resolved against the publication date; "eleven
+_NOUN = re.compile(rf"\b(?:{_NOUNS})\b", re.I)
+
+
+def _count(match: re.Match[str]) -> int | None:
+    """The figure a count rule matched; "a"/"an" counts one only before a person ("a soldier was killed")."""
+    raw = match.group(1)
+    if raw.lower() in ("a", "an") and not _NOUN.search(match.group(0), match.end(1) - match.start(0)):
+        return None
+    number = parse_number(raw)
+    if re.fullmatch(r"1[89]\d\d|20\d\d", raw) and not _NOUN.search(match.group(0)):
+        return None  # "1992 killed socialism": a year, not a toll
+    return number if number is not None and number < 100_000 else None
+
+
+def mask_not_happened(sentence: str) -> str:
+    """The sentence with future, planned, hypothetical, negated and supporting phrases blanked out
+    (same length, so positions still hold)."""
+    return _NOT_HAPPENED.sub(lambda m: " " * len(m.group(0)), sentence)
+
+
+def find_dates(sentence: str, published: date | None, anchor: date | None = None) -> list[tuple[int, EventDate]]:
+    """Every date the sentence names, with its position, resolved against the publication date; "eleven
     days later" counts from `anchor`, the last day an earlier sentence of the article named."""
-    if published is None:
-        return EventDate(None, "unknown")
-    lowered = sentence.lower()
-    later = _LATER.search(sentence)
-    if later and anchor is not None:
-        amount = parse_number(later.group(1))
-        if amount is not None:
-            days = amount * (7 if later.group(2).lower().startswith("week") else 1)
-            return EventDate(anchor + timedelta(days=days), "day")
-    for pattern, month_group, day_group in ((_MONTH_DAY, 1, 2), (_DAY_MONTH, 2, 1)):
-        match = pattern.search(sentence)
-        if match:
-            month, day = _MONTHS[match.group(month_group).lower()], int(match.group(day_group))
-            year = int(match.group(3)) if match.group(3) else published.year
+    if published is None or not _MAYBE_DATE.search(sentence.lower()):
+        return []
+    found: list[tuple[int, EventDate]] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(m: re.Match[str], when: EventDate) -> None:
+        if not any(s < m.end() and m.start() < e for s, e in taken):
+            found.append((m.start(), when))
+            taken.append((m.start(), m.end()))
+
+    for m in _LATER.finditer(sentence):
+        amount = parse_number(m.group(1))
+        if amount is not None and anchor is not None:
+            days = amount * (7 if m.group(2).lower().startswith("week") else 1)
+            add(m, EventDate(anchor + timedelta(days=days), "day"))
+    for pattern, month_group, day_group in ((_MONTH_DAY_YEAR, 1, 2), (_MONTH_DAY, 1, 2), (_DAY_MONTH, 2, 1)):
+        for m in pattern.finditer(sentence):
+            month, day = _MONTHS[m.group(month_group).lower()], int(m.group(day_group))
+            year = int(m.group(3)) if m.group(3) else published.year
             try:
-                found = date(year, month, day)
+                day_found = date(year, month, day)
             except ValueError:
                 continue
-            if not match.group(3) and found > published:
-                found = found.replace(year=year - 1)
-            return EventDate(found, "day")
-    month_year = _MONTH_YEAR.search(sentence)
-    if month_year:
-        return EventDate(date(int(month_year.group(2)), _MONTHS[month_year.group(1).lower()], 1), "month")
-    if "yesterday" in lowered:
-        return EventDate(published - timedelta(days=1), "day")
-    if re.search(r"\btoday\b|\bthis morning\b|\btonight\b", lowered):
-        return EventDate(published, "day")
-    weekday = _WEEKDAY.search(sentence)
-    if weekday:
-        wanted = _WEEKDAYS.index(weekday.group(1).lower())
+            if not m.group(3) and day_found > published + timedelta(days=1):
+                day_found = day_found.replace(year=year - 1)
+            add(m, EventDate(day_found, "day"))
+    for m in _MONTH_YEAR.finditer(sentence):
+        add(m, EventDate(date(int(m.group(2)), _MONTHS[m.group(1).lower()], 1), "month"))
+    for m in _RELATIVE.finditer(sentence):
+        word = m.group(1).lower()
+        if word == "yesterday" or word == "last night":
+            add(m, EventDate(published - timedelta(days=1), "day"))
+        elif word in ("today", "this morning", "tonight"):
+            add(m, EventDate(published, "day"))
+        elif word.endswith("last month"):
+            first = published.replace(day=1) - timedelta(days=1)
+            add(m, EventDate(first.replace(day=1), "month"))
+        elif word in ("this month", "earlier this month", "earlier this week"):
+            add(m, EventDate(published.replace(day=1), "month"))
+        elif word == "last year":
+            add(m, EventDate(date(published.year - 1, 1, 1), "year"))
+    for m in _WEEKDAY.finditer(sentence):
+        wanted = _WEEKDAYS.index(m.group(1).lower())
         back = (published.weekday() - wanted) % 7
-        return EventDate(published - timedelta(days=back), "day")
-    if "last month" in lowered:
-        first = published.replace(day=1) - timedelta(days=1)
-        return EventDate(first.replace(day=1), "month")
-    if "last year" in lowered:
-        return EventDate(date(published.year - 1, 1, 1), "year")
-    return EventDate(None, "unknown")
+        add(m, EventDate(published - timedelta(days=back), "day"))
+    for m in _YEAR.finditer(sentence):
+        add(m, EventDate(date(int(m.group(1)), 1, 1), "year"))
+    return sorted(found, key=lambda f: f[0])
 
 
-def find_place(sentence: str) -> Place | None:
-    """The most specific place named (a town over its province over its country); among equals,
-    the one named first."""
-    found = [(place.rank, match.start(), place) for place in PLACES if (match := place.pattern.search(sentence))]
-    return min(found, key=lambda f: (f[0], f[1]))[2] if found else None
+def resolve_date(sentence: str, published: date | None, anchor: date | None = None) -> EventDate:
+    """The sentence's first date (see `find_dates`), or unknown."""
+    found = find_dates(sentence, published, anchor)
+    return found[0][1] if found else EventDate(None, "unknown")
 
 
-def find_actors(sentence: str) -> list[str]:
-    return [name for name, pattern in ACTORS if pattern.search(sentence)]
+_REFERRING = re.compile(
+    r"\b(?:they|he|she|(?i:the|these|those) (?:forces|group|militants|men|attackers|troops|suspects|fighters))\b"
+)
 
 
-def event_type_of(sentence: str) -> str | None:
-    for name, pattern in EVENT_TYPES:
-        if pattern.search(sentence):
-            return name
+@dataclass
+class _Clause:
+    start: int
+    end: int
+    text: str
+
+
+def _clauses(sentence: str) -> list[_Clause]:
+    out, start = [], 0
+    for m in _CLAUSE.finditer(sentence):
+        out.append(_Clause(start, m.start(), sentence[start : m.start()]))
+        start = m.end()
+    out.append(_Clause(start, len(sentence), sentence[start:]))
+    return out
+
+
+def _event_type(masked: str, types: Iterable[EventType]) -> tuple[EventType, int] | None:
+    lowered = masked.lower()
+    for kind in types:
+        m = kind.cue.search(lowered)
+        if m:
+            return kind, m.start()
     return None
 
 
-def mentions_in(text: str, published: datetime | None) -> list[Mention]:
-    found = []
-    pub_day = published.date() if published else None
+def _actors(text: str, masked: str, config: EventConfig, cue_at: int) -> tuple[list[str], str | None, str | None]:
+    """Actor names in order, and actor1 (who acted) and actor2 (the other side)."""
+    # One pass over the clause; where two actors' names overlap ("Iraqi security forces", "security
+    # forces") the one that starts first (then the one listed first) holds.
+    hits: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for m in config.actor_pattern.finditer(masked):
+        name = config.actors[int(str(m.lastgroup)[1:])].name
+        if name not in seen:
+            seen.add(name)
+            hits.append((m.start(), name))
+    names = [name for _, name in hits]
+    if not hits:
+        return [], None, None
+    by_agent = [n for at, n in hits if at > cue_at and re.search(r"\bby\s+(?:the\s+)?$", text[max(0, at - 12) : at])]
+    before = [n for at, n in hits if at <= cue_at]
+    actor1 = by_agent[0] if by_agent else (before[-1] if before else names[0])
+    others = [n for n in names if n != actor1]
+    return names, actor1, (others[0] if others else None)
+
+
+def _pick_place(matches: list[PlaceMatch], chosen: dict[str, Place], cue_at: int) -> Place | None:
+    """The place the clause puts the event in ("in X", "the town of X") over one it only names ("the Mosul
+    offensive"); then the most specific; among equals, the one nearest the type cue."""
+    if not matches:
+        return None
+    best = min(matches, key=lambda m: (not m.located, chosen[m.surface].rank, abs(m.start - cue_at)))
+    return chosen[best.surface]
+
+
+def mentions_in(
+    text: str,
+    published: datetime | date | None,
+    *,
+    config: EventConfig | None = None,
+    gazetteer: Gazetteer | None = None,
+) -> list[Mention]:
+    """The event mentions of one article (one per event: mentions `same_event` joins are merged)."""
+    config = config or load_config()
+    gazetteer = gazetteer or load_gazetteer()
+    pub_day = published.date() if isinstance(published, datetime) else published
+    paragraphs = _paragraphs(text)
+    # Only sentences with a type cue, the sentence before each (what they may take from it) and the
+    # article's first three (its country, for ambiguous names) are read in full: most sentences of an
+    # article name no event, and this keeps the stage cheap.
+    any_cue = _any_cue(config)
+    needed = [[False] * len(para) for para in paragraphs]
+    for p, para in enumerate(paragraphs):
+        for j, sentence in enumerate(para):
+            if any_cue(sentence.lower()):
+                needed[p][j] = True
+                if j:
+                    needed[p][j - 1] = True
+    lede = {(p, j) for p, para in enumerate(paragraphs) for j in range(len(para))}
+    lede = set(sorted(lede)[:3])
+    place_matches = [
+        [gazetteer.matches(s) if needed[p][j] or (p, j) in lede else [] for j, s in enumerate(para)]
+        for p, para in enumerate(paragraphs)
+    ]
+    chosen = gazetteer.resolve(m for para in place_matches for ms in para for m in ms)
+    lowered = text.lower()  # "eleven days later" needs every earlier date
+    counts_later = ("later" in lowered or "after" in lowered) and _LATER.search(text) is not None
+    found: list[Mention] = []
     anchor: date | None = None  # the last day named so far, for "eleven days later"
-    for sentence in split_sentences(text):
-        when = resolve_date(sentence, pub_day, anchor)
-        if when.precision == "day":
-            anchor = when.day
-        kind = event_type_of(sentence)
-        if kind is None:
-            continue
-        place = find_place(sentence)
-        actors = find_actors(sentence)
-        counts = find_counts(sentence)
-        if place is None or place.rank >= 3 or not (actors or counts):
-            continue  # a cue without a town or province and someone or some toll is not an event here
-        found.append(Mention(kind, when, place, actors, sentence[:1000], counts))
-    return _one_per_key(found)
+    for p, (para, para_matches) in enumerate(zip(paragraphs, place_matches, strict=True)):
+        prev_when: EventDate | None = None
+        prev_place: Place | None = None
+        prev_actors: list[str] = []
+        for j, (sentence, matches) in enumerate(zip(para, para_matches, strict=True)):
+            if not needed[p][j]:
+                if counts_later:
+                    days = [d for _, d in find_dates(sentence, pub_day, anchor) if d.precision == "day"]
+                    anchor = days[-1].day if days else anchor
+                continue
+            dates = find_dates(sentence, pub_day, anchor)
+            days = [d for _, d in dates if d.precision == "day"]
+            if days:
+                anchor = days[-1].day
+            masked_sentence = mask_not_happened(sentence)
+            sentence_place: Place | None = None
+            sentence_when: EventDate | None = None
+            for clause in _clauses(sentence):
+                masked = masked_sentence[clause.start : clause.end]
+                typed = _event_type(masked, config.types)
+                in_clause = [m for m in matches if m.usable and clause.start <= m.start < clause.end]
+                cue_at = clause.start + typed[1] if typed else clause.start
+                place = _pick_place(in_clause, chosen, cue_at)
+                clause_dates = [d for at, d in dates if clause.start <= at < clause.end]
+                if clause_dates:
+                    when: EventDate | None = clause_dates[0]
+                elif len({d for _, d in dates}) == 1:
+                    when = dates[0][1]
+                else:
+                    when = None
+                sentence_place = sentence_place or place
+                sentence_when = sentence_when or when
+                if typed is None:
+                    continue
+                kind, _ = typed
+                if place is None and not any(m.usable for m in matches):
+                    place = prev_place  # "The forces shot the man dead": the place of the sentence before
+                when = when or sentence_when or prev_when
+                if place is None or when is None or when.day is None:
+                    continue
+                if pub_day is not None and when.day > pub_day + timedelta(days=1):
+                    continue  # a future date: planned, not happened
+                names, actor1, actor2 = _actors(clause.text, masked, config, typed[1])
+                if not names and _REFERRING.search(clause.text):
+                    names = list(prev_actors)  # "they were captured": who the sentence before named
+                    actor1, actor2 = (names + [None, None])[:2]
+                counts = find_counts(masked)
+                if kind.needs == "count" and not counts:
+                    continue
+                if not (names or counts):
+                    continue  # a cue and a place without anyone or any toll is not an event here
+                span = when.span()
+                background = bool(pub_day and span and (pub_day - span[1]).days > BACKGROUND_DAYS)
+                found.append(
+                    Mention(
+                        kind.event_type,
+                        kind.sub_event_type,
+                        when,
+                        place,
+                        names,
+                        sentence[:1000],
+                        counts,
+                        actor1,
+                        actor2,
+                        background,
+                    )  # fmt: skip
+                )
+            prev_place = sentence_place or prev_place
+            prev_actors = _actors(sentence, masked_sentence, config, 0)[0] or prev_actors
+            prev_when = sentence_when or prev_when
+    return merge_mentions(found)
 
 
-def _one_per_key(mentions: Iterable[Mention]) -> list[Mention]:
-    """Within one article, several sentences about one event are one mention (the first, merged counts)."""
-    by_key: dict[str, Mention] = {}
+@lru_cache(maxsize=8)
+def _any_cue(config: EventConfig) -> Callable[[str], bool]:
+    """Whether a lower-cased sentence has any type cue: substring tests first (fast), then the patterns."""
+    pattern = re.compile("|".join(f"(?:{t.cue.pattern})" for t in config.types))
+    found = [required_literals(t.cue.pattern) for t in config.types]
+    if any(f is None for f in found):
+        return lambda text: pattern.search(text) is not None
+    literals = tuple(sorted(set().union(*found), key=len))  # type: ignore[arg-type]
+    return lambda text: any(map(text.__contains__, literals)) and pattern.search(text) is not None
+
+
+def merge_mentions(mentions: Iterable[Mention]) -> list[Mention]:
+    """Within one article, mentions of one event (`same_event`) are one: the first, with the most specific
+    place and date, the largest counts and every actor."""
+    kept: list[Mention] = []
     for mention in mentions:
-        kept = by_key.setdefault(mention.key, mention)
-        if kept is not mention:
-            for kind, n in mention.counts.items():
-                kept.counts.setdefault(kind, n)
-            kept.actors = sorted(set(kept.actors) | set(mention.actors))
-    return list(by_key.values())
+        for other in kept:
+            if same_event(other.facts, mention.facts):
+                if mention.place.rank < other.place.rank:
+                    other.place = mention.place
+                if other.when.precision != "day" and mention.when.precision == "day":
+                    other.when = mention.when
+                for kind, n in mention.counts.items():
+                    other.counts[kind] = max(n, other.counts.get(kind, 0))
+                other.actors = list(dict.fromkeys(other.actors + mention.actors))
+                other.actor1 = other.actor1 or mention.actor1
+                other.actor2 = other.actor2 or mention.actor2
+                break
+        else:
+            kept.append(mention)
+    return kept

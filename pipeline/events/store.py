@@ -1,30 +1,61 @@
-"""The only module with SQL for the events tables: `events` (one per event key) and `event_mentions`
-(one per article that reports it)."""
+"""The only module with SQL for the events tables: `events` (one per event) and `event_mentions` (one per
+article that reports it).
+
+A mention joins the stored event that `rules.same_event` says it reports (same type family, dates that
+agree, places that agree); otherwise it starts a new event. Joining refines the event: a more precise
+place or date replaces a coarser one, counts keep the largest figure, actors are united.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import psycopg
 
-from pipeline.events.rules import EXTRACTOR_VERSION, Mention, mentions_in
+from pipeline.events.gazetteer import RANK
+from pipeline.events.rules import EXTRACTOR_VERSION, EventDate, EventFacts, Mention, mentions_in, same_event
 from pipeline.runs import Counts
 
-UPSERT_EVENT = """
-INSERT INTO events (event_key, event_type, event_date, date_precision, place, country, actors,
-                    killed, injured, detained, extractor)
-VALUES (%(key)s, %(type)s, %(date)s, %(precision)s, %(place)s, %(country)s, %(actors)s,
-        %(killed)s, %(injured)s, %(detained)s, %(extractor)s)
-ON CONFLICT (event_key) DO UPDATE SET
-    actors = coalesce((SELECT array_agg(DISTINCT a) FROM unnest(events.actors || EXCLUDED.actors) a), '{}'),
-    killed = greatest(events.killed, EXCLUDED.killed),
-    injured = greatest(events.injured, EXCLUDED.injured),
-    detained = greatest(events.detained, EXCLUDED.detained),
-    updated_at = now()
+CANDIDATES = """
+SELECT id, event_type, event_date, date_precision, lat, lon, geo_precision, place_key, country_code
+FROM events
+WHERE event_type = %s AND event_date BETWEEN %s AND %s
+ORDER BY id
+"""
+
+INSERT_EVENT = """
+INSERT INTO events (event_key, event_type, sub_event_type, event_date, date_precision, place, country, country_code,
+                    lat, lon, geo_precision, place_key, actors, actor1, actor2, killed, injured, detained,
+                    background, extractor)
+VALUES (%(key)s, %(type)s, %(sub)s, %(date)s, %(precision)s, %(place)s, %(country)s, %(country_code)s,
+        %(lat)s, %(lon)s, %(geo_precision)s, %(place_key)s, %(actors)s, %(actor1)s, %(actor2)s, %(killed)s,
+        %(injured)s, %(detained)s, %(background)s, %(extractor)s)
+ON CONFLICT (event_key) DO UPDATE SET updated_at = now()
 RETURNING id
 """
+
+JOIN_EVENT = """
+UPDATE events SET
+    actors = coalesce((SELECT array_agg(DISTINCT a) FROM unnest(actors || %(actors)s::text[]) a), '{}'),
+    actor1 = coalesce(actor1, %(actor1)s),
+    actor2 = coalesce(actor2, %(actor2)s),
+    killed = greatest(killed, %(killed)s),
+    injured = greatest(injured, %(injured)s),
+    detained = greatest(detained, %(detained)s),
+    updated_at = now()
+WHERE id = %(id)s
+"""
+
+REFINE_PLACE = """
+UPDATE events SET place = %(place)s, country = %(country)s, country_code = %(country_code)s, lat = %(lat)s,
+                  lon = %(lon)s, geo_precision = %(geo_precision)s, place_key = %(place_key)s
+WHERE id = %(id)s
+"""
+
+REFINE_DATE = "UPDATE events SET event_date = %(date)s, date_precision = 'day' WHERE id = %(id)s"
 
 INSERT_MENTION = """
 INSERT INTO event_mentions (event_id, article_id, sentence, killed, injured, detained)
@@ -37,7 +68,8 @@ def extract_events(conn: psycopg.Connection[Any], article_ids: Sequence[int]) ->
     """Find the events in these articles and store events and mentions, in the caller's transaction."""
     counts: Counter[str] = Counter()
     rows = conn.execute(
-        "SELECT id, text, published_at, relevant FROM articles WHERE id = ANY(%s) ORDER BY id",
+        # Without a publication date, the fetch time stands in ("on Tuesday" needs a reference day).
+        "SELECT id, text, coalesce(published_at, created_at), relevant FROM articles WHERE id = ANY(%s) ORDER BY id",
         (list(article_ids),),
     ).fetchall()
     for article_id, text, published, relevant in rows:
@@ -47,39 +79,78 @@ def extract_events(conn: psycopg.Connection[Any], article_ids: Sequence[int]) ->
         mentions = mentions_in(text, published)
         counts["articles_with_events" if mentions else "articles_without_events"] += 1
         for mention in mentions:
-            counts["mentions_new" if _store(conn, article_id, mention) else "mentions_known"] += 1
+            event_id, created = _event_for(conn, mention)
+            counts["events_new" if created else "events_joined"] += 1
+            counts["mentions_new" if _mention(conn, event_id, article_id, mention) else "mentions_known"] += 1
     return dict(counts)
 
 
-def _store(conn: psycopg.Connection[Any], article_id: int, mention: Mention) -> bool:
-    row = conn.execute(
-        UPSERT_EVENT,
-        {
-            "key": mention.key,
-            "type": mention.event_type,
-            "date": mention.when.day,
-            "precision": mention.when.precision,
-            "place": mention.place.name,
-            "country": mention.place.country,
-            "actors": mention.actors,
-            "killed": mention.counts.get("killed"),
-            "injured": mention.counts.get("injured"),
-            "detained": mention.counts.get("detained"),
-            "extractor": EXTRACTOR_VERSION,
-        },  # fmt: skip
-    ).fetchone()
-    assert row is not None
+def _event_for(conn: psycopg.Connection[Any], mention: Mention) -> tuple[int, bool]:
+    """The stored event this mention reports (refined by it), or a new one; and whether it is new."""
+    span = mention.when.span()
+    assert span is not None  # rules drop undated mentions
+    facts = mention.facts
+    found = []
+    for row in conn.execute(
+        CANDIDATES, (mention.event_type, span[0] - timedelta(days=367), span[1] + timedelta(days=1))
+    ):
+        event_id, family, day, precision, lat, lon, geo_precision, place_key, country_code = row
+        stored = EventFacts(family, EventDate(day, precision), lat, lon, geo_precision, place_key, country_code)
+        if same_event(facts, stored):
+            gap = abs((day - mention.when.day).days) if day and mention.when.day else 999
+            found.append((place_key != facts.place_key, gap, event_id, stored))
+    values = _values(mention)
+    if not found:
+        row = conn.execute(INSERT_EVENT, values).fetchone()
+        assert row is not None
+        return int(row[0]), True
+    _, _, event_id, stored = min(found, key=lambda f: f[:3])
+    conn.execute(JOIN_EVENT, {**values, "id": event_id})
+    if stored.geo_precision is None or RANK[mention.place.precision] < RANK[stored.geo_precision]:
+        conn.execute(REFINE_PLACE, {**values, "id": event_id})
+    if stored.when.precision != "day" and mention.when.precision == "day":
+        conn.execute(REFINE_DATE, {"date": mention.when.day, "id": event_id})
+    return event_id, False
+
+
+def _values(mention: Mention) -> dict[str, Any]:
+    place = mention.place
+    return {
+        "key": mention.key,
+        "type": mention.event_type,
+        "sub": mention.sub_event_type,
+        "date": mention.when.day,
+        "precision": mention.when.precision,
+        "place": place.name,
+        "country": place.country,
+        "country_code": place.country_code,
+        "lat": place.lat,
+        "lon": place.lon,
+        "geo_precision": place.precision,
+        "place_key": place.key,
+        "actors": mention.actors,
+        "actor1": mention.actor1,
+        "actor2": mention.actor2,
+        "killed": mention.counts.get("killed"),
+        "injured": mention.counts.get("injured"),
+        "detained": mention.counts.get("detained"),
+        "background": mention.background,
+        "extractor": EXTRACTOR_VERSION,
+    }
+
+
+def _mention(conn: psycopg.Connection[Any], event_id: int, article_id: int, mention: Mention) -> bool:
     cur = conn.execute(
         INSERT_MENTION,
-        (row[0], article_id, mention.sentence, mention.counts.get("killed"), mention.counts.get("injured"),
+        (event_id, article_id, mention.sentence, mention.counts.get("killed"), mention.counts.get("injured"),
          mention.counts.get("detained")),
     )  # fmt: skip
     return cur.rowcount == 1
 
 
 def refind_events(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> Counts:
-    """Find these articles' events again; an event found again keeps its id (upsert by key), and events
-    no article mentions any more are dropped."""
+    """Find these articles' events again; an event found again keeps its id (it joins by the merge rule),
+    and events no article mentions any more are dropped."""
     conn.execute("DELETE FROM event_mentions WHERE article_id = ANY(%s)", (list(article_ids),))
     found = extract_events(conn, article_ids)
     conn.execute("DELETE FROM events e WHERE NOT EXISTS (SELECT 1 FROM event_mentions m WHERE m.event_id = e.id)")
