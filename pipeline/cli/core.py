@@ -140,8 +140,9 @@ def demo_command() -> None:
         feeds_file = Path(tmp) / "feeds.yaml"
         feeds_file.write_text(feeds_yaml(site), encoding="utf-8")
         settings = base.with_overrides(
-            feeds_file=feeds_file, allow_private=("127.0.0.1",), per_host_delay_s=0.0, per_host_concurrency=4
-        )
+            feeds_file=feeds_file, allow_private=(site.base_url.removeprefix("http://"),),  # its own port only
+            per_host_delay_s=0.0, per_host_concurrency=4,
+        )  # fmt: skip
         err.print(f"demo site: {site.base_url}  (feeds: {site.rss_url}, {site.atom_url})")
         report = _run_with_progress(settings, kind="demo", now=datetime.now(UTC))
     print_report(report)
