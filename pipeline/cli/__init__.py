@@ -1,6 +1,6 @@
 """The `newsflow` command line. It opens the database, calls the library, and turns the library's
-named errors into clear messages. Each command group lives in its own module here (`core`, `fetch`,
-`extract`, `classify`, `dedup`) and shares `common`."""
+named errors into clear messages. Each command group lives in its own module here (`core`, `sql`,
+`fetch`, `extract`, `classify`, `dedup`) and shares `common`."""
 
 from __future__ import annotations
 
@@ -10,14 +10,15 @@ import sys
 import typer
 from rich.console import Console
 
-from pipeline.cli import classify, core, dedup, extract, fetch
+from pipeline.cli import classify, core, dedup, extract, fetch, sql
 from pipeline.errors import NewsflowError
+from pipeline.redaction import RedactingFilter
 
 app = typer.Typer(help="newsflow: news ingestion for conflict analysts.", no_args_is_help=True)
 eval_app = typer.Typer(help="Score a stage against an evaluation data set.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
-COMMAND_MODULES = (core, fetch, extract, classify, dedup)
+COMMAND_MODULES = (core, sql, fetch, extract, classify, dedup)
 
 
 def build() -> typer.Typer:
@@ -28,6 +29,8 @@ def build() -> typer.Typer:
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
     build()
     try:
         app()  # standalone: click reports usage errors and exits with their codes itself

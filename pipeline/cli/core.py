@@ -1,4 +1,4 @@
-"""Core commands: `db`, `run`, `demo`, `sql`, `reextract`."""
+"""Core commands: `db`, `run`, `demo`, `reextract` (`sql` is in `pipeline.cli.sql`)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,6 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
     app.command("run")(run_command)
     app.command("demo")(demo_command)
-    app.command("sql")(sql_command)
     app.command("reextract")(reextract_command)
 
 
@@ -166,13 +165,6 @@ def print_totals(conn: Any) -> None:
         f"\nIn the database: {row[0]} articles ({row[1]} relevant), {row[2]} topic labels, "
         f"{row[3]} story clusters, {row[4]} events ({row[5]} mentions)"
     )
-
-
-def sql_command(query: str = typer.Argument(..., help='A SQL query, e.g. "SELECT * FROM v_events".')) -> None:
-    """Run a SQL query against the newsflow database and print the result."""
-
-    with connection(current_settings()) as conn:
-        print_query(conn, query)
 
 
 def reextract_command(
