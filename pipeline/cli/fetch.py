@@ -188,11 +188,22 @@ def backfill_command(
                 from pipeline.jobs.nightly import link_and_find_events
 
                 link_and_find_events(settings, run_id, article_ids)
-            status = "success"
+            broken = archive_failures(totals)
+            status = "failed" if broken else "success"
         finally:
             finish_run(conn, run_id, status)
         report = load_report(conn, run_id)
     _print_counts(totals, report.counts)
+    if broken:
+        err.print(f"[red]error:[/red] backfill incomplete: {broken} archive(s) truncated or corrupt "
+                  f"(run {run_id} marked failed; the pages read before the damage are kept)")  # fmt: skip
+        raise typer.Exit(1)
+
+
+def archive_failures(totals: dict[str, Counter[str]]) -> int:
+    """Archives that could not be read to their end (`failed:truncated_archive`, `failed:corrupt_archive`)."""
+    return sum(n for counts in totals.values() for key, n in counts.items()
+               if key.startswith("failed:") and key.endswith("_archive"))  # fmt: skip
 
 
 def _progress() -> Progress:
