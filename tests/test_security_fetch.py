@@ -7,6 +7,7 @@ means "refused without a connection", not only "answered with a skip"."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import socket
 import time
@@ -209,3 +210,51 @@ def test_policy_resolves_a_literal_address_without_dns() -> None:
     with pytest.raises(Skip, match="blocked_address"):
         asyncio.run(policy.resolve("[::ffff:127.0.0.1]", 80))
     assert asyncio.run(policy.resolve("93.184.216.34", 80)) == [ipaddress.ip_address("93.184.216.34")]
+
+
+@pytest.fixture
+def tls_server(tmp_path: Any) -> Any:
+    """A TLS server on 127.0.0.1 with a self-signed certificate; records the SNI names it is sent."""
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=news.invalid"],
+                   check=True, capture_output=True)  # fmt: skip
+    names: list[str | None] = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda _sock, name, _ctx: names.append(name)  # type: ignore[assignment,misc,return-value]
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with contextlib.suppress(ssl.SSLError, OSError), context.wrap_socket(conn, server_side=True):
+            pass  # the client refuses the self-signed certificate; the SNI was seen by then
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1], names
+    listener.close()
+    thread.join(timeout=5)
+
+
+def test_tls_keeps_the_original_name_for_sni_while_connecting_to_the_checked_address(tls_server: Any) -> None:
+    port, names = tls_server
+    resolver = Resolver("127.0.0.1")
+    backends: list[Any] = []
+
+    def setup(fetcher: Fetcher) -> None:
+        fetcher.guard.policy.lookup = resolver  # type: ignore[method-assign]
+        backends.append(fetcher.backend)
+
+    settings = loopback_settings(allow_private=(f"news.invalid:{port}",), retries=0, respect_robots=False)
+    result = outcome(settings, f"https://news.invalid:{port}/", setup)
+    assert isinstance(result, FetchError), result  # the test certificate is not trusted: no answer
+    assert names == ["news.invalid"]
+    assert backends[0].connected == [("127.0.0.1", port)]
