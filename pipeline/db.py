@@ -19,6 +19,7 @@ import psycopg
 from psycopg import sql
 
 from pipeline.errors import ConfigError, DatabaseError
+from pipeline.redaction import redact as redact  # re-exported: db.redact
 from pipeline.settings import Settings
 
 EMBEDDED_DBNAME = "newsflow"
@@ -42,17 +43,16 @@ def sql_dir() -> Path:
     raise ConfigError(f"no sql/ migrations folder next to {here}")
 
 
-def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection[Any]:
+def connect(url: str, *, autocommit: bool = False, **options: Any) -> psycopg.Connection[Any]:
     """Open a connection, turning driver errors into one clear DatabaseError."""
     try:
-        return psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
+        return psycopg.connect(url, autocommit=autocommit, connect_timeout=10, **options)
     except psycopg.OperationalError as exc:
-        raise DatabaseError(f"cannot connect to PostgreSQL at {redact(url)}: {exc}") from exc
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+        message = f"cannot connect to PostgreSQL at {redact(url)}: {redact(str(exc).strip())}"
+        missing = re.search(r'database "([^"]+)" does not exist', str(exc))
+        if missing:
+            message += f" (create it with: createdb {missing.group(1)}, then: newsflow db migrate)"
+        raise DatabaseError(message) from exc
 
 
 @dataclass(frozen=True)
@@ -189,6 +189,45 @@ def database_url(settings: Settings) -> str:
     return psycopg.conninfo.make_conninfo(admin_url, dbname=EMBEDDED_DBNAME)
 
 
+ANALYST_ROLE = "newsflow_analyst"
+
+
+def analyst_url(settings: Settings) -> str:
+    """The URL `newsflow sql` connects with: DATABASE_URL as given (its role is the user's choice),
+    or, on the embedded server, the non-superuser role `newsflow_analyst` (see `grant_analyst`)."""
+    url = database_url(settings)
+    if settings.database_url:
+        return url
+    with connect(url, autocommit=True) as admin:
+        grant_analyst(admin)
+    return psycopg.conninfo.make_conninfo(url, user=ANALYST_ROLE)
+
+
+def grant_analyst(conn: psycopg.Connection[Any]) -> None:
+    """Create the analyst role if needed (LOGIN, not a superuser, no CREATEDB/CREATEROLE) and let it read
+    and change the rows of every table of this database's public schema, and nothing else: no
+    superuser functions (pg_read_file, COPY ... PROGRAM), no DDL. Run after migrations (new tables)."""
+    role = sql.Identifier(ANALYST_ROLE)
+    conn.execute(
+        sql.SQL(
+            """DO $$ BEGIN
+                 CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+               EXCEPTION WHEN duplicate_object THEN NULL;  -- exists already (or another process made it)
+               END $$"""
+        ).format(role)
+    )
+    dbname = conn.execute("SELECT current_database()").fetchone()
+    assert dbname is not None
+    for statement in (
+        "GRANT CONNECT ON DATABASE {db} TO {role}",
+        "GRANT USAGE ON SCHEMA public TO {role}",
+        "REVOKE CREATE ON SCHEMA public FROM {role}",
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+        "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+    ):
+        conn.execute(sql.SQL(statement).format(db=sql.Identifier(dbname[0]), role=role))
+
+
 @contextmanager
 def connection(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
     """A connection to the configured database, with every migration applied."""
@@ -197,6 +236,6 @@ def connection(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
         migrate(conn)
         yield conn
     except psycopg.OperationalError as exc:
-        raise DatabaseError(f"the database went away: {exc}") from exc
+        raise DatabaseError(f"the database went away: {redact(str(exc))}") from exc
     finally:
         conn.close()

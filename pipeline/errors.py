@@ -5,9 +5,14 @@
 - `ConfigError`, `DatabaseError`: the run cannot start or continue; say why and where.
 """
 
+from pipeline.redaction import redact
+
 
 class NewsflowError(Exception):
-    """Base of every error newsflow raises on purpose."""
+    """Base of every error newsflow raises on purpose. Its message never shows a password."""
+
+    def __str__(self) -> str:
+        return redact(super().__str__())
 
 
 class ConfigError(NewsflowError):

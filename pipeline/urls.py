@@ -60,6 +60,13 @@ def normalize_url(url: str, base: str | None = None) -> str:
     """The canonical spelling of `url` (resolved against `base`); raises Skip('invalid_url')."""
     if not isinstance(url, str) or not url.strip():
         raise Skip("invalid_url", "empty URL")
+    try:
+        return _normalize(url, base)
+    except (ValueError, UnicodeError) as exc:  # urllib and idna refuse a malformed part (base, host, port)
+        raise Skip("invalid_url", f"{type(exc).__name__}: {str(exc)[:100]}: {url[:200]}") from exc
+
+
+def _normalize(url: str, base: str | None) -> str:
     text = url.strip()
     if base and not _SCHEME.match(text):
         try:

@@ -1,6 +1,6 @@
 """The `newsflow` command line. It opens the database, calls the library, and turns the library's
-named errors into clear messages. Each command group lives in its own module here (`core`, `fetch`,
-`extract`, `classify`, `dedup`) and shares `common`."""
+named errors into clear messages. Each command group lives in its own module here (`core`, `sql`,
+`fetch`, `extract`, `classify`, `dedup`) and shares `common`."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ import sys
 import typer
 from rich.console import Console
 
-from pipeline.cli import classify, core, dedup, events, extract, fetch
+from pipeline.cli import classify, core, dedup, events, extract, fetch, sql
 from pipeline.errors import NewsflowError
+from pipeline.redaction import RedactingFilter
 
 app = typer.Typer(help="newsflow: news ingestion for conflict analysts.", no_args_is_help=True)
 eval_app = typer.Typer(help="Score a stage against an evaluation data set.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
-COMMAND_MODULES = (core, fetch, extract, classify, dedup, events)
+COMMAND_MODULES = (core, sql, fetch, extract, classify, dedup, events)
 
 
 def build() -> typer.Typer:
@@ -35,6 +36,8 @@ def _stop(signum: int, _frame: object) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
     signal.signal(signal.SIGTERM, _stop)
     build()
     try:

@@ -1,4 +1,4 @@
-"""Core commands: `db`, `run`, `demo`, `sql`, `reextract`."""
+"""Core commands: `db`, `run`, `demo`, `reextract` (`sql` is in `pipeline.cli.sql`)."""
 
 from __future__ import annotations
 
@@ -55,7 +55,6 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
     app.command("run")(run_command)
     app.command("demo")(demo_command)
-    app.command("sql")(sql_command)
     app.command("reextract")(reextract_command)
 
 
@@ -149,8 +148,9 @@ def demo_command() -> None:
         feeds_file = Path(tmp) / "feeds.yaml"
         feeds_file.write_text(feeds_yaml(site), encoding="utf-8")
         settings = base.with_overrides(
-            feeds_file=feeds_file, allow_private=("127.0.0.1",), per_host_delay_s=0.0, per_host_concurrency=4
-        )
+            feeds_file=feeds_file, allow_private=(site.base_url.removeprefix("http://"),),  # its own port only
+            per_host_delay_s=0.0, per_host_concurrency=4,
+        )  # fmt: skip
         err.print(f"demo site: {site.base_url}  (feeds: {site.rss_url}, {site.atom_url})")
         report = _run_with_progress(settings, kind="demo", now=datetime.now(UTC))
     print_report(report)
@@ -174,13 +174,6 @@ def print_totals(conn: Any) -> None:
         f"\nIn the database: {row[0]} articles ({row[1]} relevant), {row[2]} topic labels, "
         f"{row[3]} story clusters, {row[4]} events ({row[5]} mentions)"
     )
-
-
-def sql_command(query: str = typer.Argument(..., help='A SQL query, e.g. "SELECT * FROM v_events".')) -> None:
-    """Run a SQL query against the newsflow database and print the result."""
-
-    with connection(current_settings()) as conn:
-        print_query(conn, query)
 
 
 def reextract_command(

@@ -19,6 +19,7 @@ from rich.table import Table
 from pipeline.cli.common import err, out
 from pipeline.errors import NewsflowError, Skip
 from pipeline.extract.boilerplate import SiteProfile
+from pipeline.extract.decode import MAX_HTML_BYTES
 
 
 def _progress() -> Progress:
@@ -29,16 +30,22 @@ def _progress() -> Progress:
 
 
 def read_html_file(path: Path) -> bytes:
-    """A .html or .html.gz file's bytes (gzip undone)."""
+    """A .html or .html.gz file's bytes (gzip undone), never more than `MAX_HTML_BYTES` read or
+    inflated: the size is checked before reading, and gzip is inflated as a bounded stream."""
     try:
-        data = path.read_bytes()
+        size = path.stat().st_size
+        if size > MAX_HTML_BYTES:
+            raise Skip("too_large", f"{path}: {size} bytes, over {MAX_HTML_BYTES}")
+        if path.suffix != ".gz":
+            return path.read_bytes()
+        with gzip.open(path, "rb") as stream:
+            data = stream.read(MAX_HTML_BYTES + 1)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise Skip("not_html", f"{path}: broken gzip: {exc}") from exc
     except OSError as exc:
         raise Skip("unreadable", f"{path}: {exc}") from exc
-    if path.suffix == ".gz":
-        try:
-            return gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise Skip("not_html", f"{path}: broken gzip: {exc}") from exc
+    if len(data) > MAX_HTML_BYTES:
+        raise Skip("too_large", f"{path}: more than {MAX_HTML_BYTES} bytes once decompressed")
     return data
 
 
@@ -72,6 +79,9 @@ def extract_command(
 
     if url and len(paths) != 1:
         raise typer.BadParameter("--url names the URL of a single file")
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise typer.BadParameter(f"no such file: {', '.join(missing)}", param_hint="PATHS")
     pages: list[tuple[bytes, str | None]] = []
     unreadable: dict[int, Skip] = {}
     for index, path in enumerate(paths):

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
 from pipeline.cli.common import connection, current_settings, err, out
+from pipeline.errors import NewsflowError
 
 feeds_app = typer.Typer(help="The feeds newsflow polls: add, list, sync from config/feeds.yaml.", no_args_is_help=True)
 
@@ -183,23 +184,44 @@ def backfill_command(
     settings = current_settings()
     sources = [parse_source(s) for s in source]
     totals: dict[str, Counter[str]] = {}
-    with held_run(settings, "backfill", run_key=",".join(source), window_start=window.start,
-                  window_end=window.end) as run_id, connection(settings) as conn:  # fmt: skip
-        with _progress() as progress:
-            for src in sources:
-                task = progress.add_task(f"{src.kind}: {src.location}", total=None)
+    try:
+        with held_run(settings, "backfill", run_key=",".join(source), window_start=window.start,
+                      window_end=window.end) as run_id, connection(settings) as conn:  # fmt: skip
+            with _progress() as progress:
+                for src in sources:
+                    task = progress.add_task(f"{src.kind}: {src.location}", total=None)
 
-                def advance(_outcome: str, task_id: TaskID = task) -> None:
-                    progress.advance(task_id)
+                    def advance(_outcome: str, task_id: TaskID = task) -> None:
+                        progress.advance(task_id)
 
-                counts = backfill(conn, settings, src, date_from=first, date_to=last, run_id=run_id,
-                                  process=process, include_undated=include_undated, on_progress=advance)  # fmt: skip
-                totals[f"{src.kind}:{src.location}"] = Counter(counts)
-        if process:
-            link_and_find_events(settings, run_id)
+                    counts = backfill(
+                        conn, settings, src, date_from=first, date_to=last, run_id=run_id, process=process,
+                        include_undated=include_undated, on_progress=advance,
+                    )  # fmt: skip
+                    totals[f"{src.kind}:{src.location}"] = Counter(counts)
+            if process:
+                link_and_find_events(settings, run_id)
+            broken = archive_failures(totals)
+            if broken:  # the run ends failed, with this error, once the counts are shown
+                _print_counts(totals, load_report(conn, run_id).counts)
+                raise IncompleteBackfill(f"{broken} archive(s) truncated or corrupt")
+    except IncompleteBackfill as exc:
+        err.print(f"[red]error:[/red] backfill incomplete: {exc} (the run is marked failed; the pages read "
+                  "before the damage are kept)")  # fmt: skip
+        raise typer.Exit(1) from exc
     with connection(settings) as conn:
         report = load_report(conn, run_id)
     _print_counts(totals, report.counts)
+
+
+class IncompleteBackfill(NewsflowError):
+    """An archive could not be read to its end: what was read is kept, the run fails."""
+
+
+def archive_failures(totals: dict[str, Counter[str]]) -> int:
+    """Archives that could not be read to their end (`failed:truncated_archive`, `failed:corrupt_archive`)."""
+    return sum(n for counts in totals.values() for key, n in counts.items()
+               if key.startswith("failed:") and key.endswith("_archive"))  # fmt: skip
 
 
 def _progress() -> Progress:

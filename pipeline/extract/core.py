@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
@@ -116,14 +117,25 @@ def extract(
     site: SiteProfile | None = None,
     now: datetime | None = None,
 ) -> Extraction:
-    """Main text and metadata of one page. Raises Skip("not_html"), Skip("too_large") or
-    Skip("no_text")."""
+    """Main text and metadata of one page. Raises Skip("not_html"), Skip("too_large"),
+    Skip("no_text") or Skip("invalid_url") (a URL that urllib cannot split)."""
+    _check_url(url)
     tree = parse_html(decode_html(html))
     return _finish(_extract_unfiltered(tree, url, now or datetime.now(UTC)), site)
 
 
+def _check_url(url: str | None) -> None:
+    if url is None:
+        return
+    try:
+        urlsplit(url)
+    except ValueError as exc:
+        raise Skip("invalid_url", f"{exc}: {url[:200]}") from exc
+
+
 def unfiltered_text(html: str | bytes, url: str | None = None) -> str:
     """The page's main text before site boilerplate is removed (what profiles learn from)."""
+    _check_url(url)
     text = _extract_unfiltered(parse_html(decode_html(html)), url, datetime.now(UTC)).text
     if not text:
         raise Skip("no_text", url or "")

@@ -129,4 +129,7 @@ def parse_html(text: str) -> HtmlElement:
     tree = load_html(text)
     if tree is None or len(tree) == 0:
         raise Skip("not_html", "lxml found no document")
-    return tree
+    # lxml may hand back an element inside the document (`<svg><html>...`: the <svg>); the readers
+    # after this one expect the root, and htmldate cannot drop an element that has no parent.
+    root = tree.getroottree().getroot()
+    return root if root is not None else tree

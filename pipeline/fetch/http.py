@@ -8,13 +8,15 @@ larger) between the starts of two requests. robots.txt is read once per origin a
 Retries: timeouts, connection errors, 408, 429 and 5xx are retried `Settings.retries` times with
 exponential backoff and full jitter, never sooner than Retry-After; other 4xx are not retried.
 
-Guards: only http(s); the resolved addresses of every hop are checked (loopback, private,
-link-local, multicast and reserved addresses are refused unless `Settings.allow_private` names the
-host or a CIDR that contains it); at most `max_redirects` redirects, loops detected; the content
+Guards: only http(s); every connection, on every hop, goes to an address that was resolved once and
+checked (only globally routable addresses, embedded IPv4 of 6to4/Teredo/NAT64/mapped addresses
+included, unless `Settings.allow_private` names the host or network and port: see
+`pipeline.fetch.addresses`); at most `max_redirects` redirects, loops detected; the content
 type is checked before the body is read; the body is streamed and cut at `max_page_bytes` after
 decompression, which this module does itself with a bounded output (a decompression bomb is stopped
 at the limit, not after inflating); a whole request, redirects included, must finish within
-`http_timeout_s` (a server that drips one byte a second is cut off).
+`http_timeout_s` of network time (one budget shared by all hops; a server that drips one byte a
+second is cut off, and so is a chain of slow redirects).
 
 Failures are raised as `Skip(reason)` (permanent: the item is counted and not retried) or
 `FetchError(reason)` (temporary, a `TransientError`: retried now, and again on a later run).
@@ -25,10 +27,8 @@ from __future__ import annotations
 import asyncio
 import codecs
 import email.utils
-import ipaddress
 import random
 import re
-import socket
 import time
 import zlib
 from collections.abc import Awaitable, Callable, Mapping
@@ -40,6 +40,8 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from pipeline.errors import Skip, TransientError
+from pipeline.fetch.addresses import AddressPolicy, GuardedBackend, guarded_transport
+from pipeline.fetch.addresses import is_internal as is_internal  # re-exported
 from pipeline.fetch.robots import ALLOW_ALL, UA_TOKEN, RobotsRules, robots_url, rules_for_status
 from pipeline.settings import Settings
 
@@ -114,51 +116,25 @@ class LogRow:
 
 
 class AddressGuard:
-    """Refuses hosts that resolve to internal addresses, unless allow-listed."""
+    """The early check of a URL's host (before robots.txt and the politeness wait), cached per host and
+    port. It is advice only: what decides is `GuardedBackend`, which checks again at connect time and
+    connects to the address it checked (see `pipeline.fetch.addresses`)."""
 
     def __init__(self, allow: tuple[str, ...]) -> None:
-        self.allowed_hosts: set[str] = set()
-        self.allowed_nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
-        for item in allow:
-            try:
-                self.allowed_nets.append(ipaddress.ip_network(item.strip(), strict=False))
-            except ValueError:
-                self.allowed_hosts.add(item.strip().lower())
+        self.policy = AddressPolicy(allow)
         self._cache: dict[tuple[str, int], None | Skip] = {}
 
     async def check(self, host: str, port: int) -> None:
         key = (host, port)
         if key not in self._cache:
-            self._cache[key] = await self._verdict(host, port)
+            try:
+                await self.policy.resolve(host, port)
+                self._cache[key] = None
+            except Skip as exc:
+                self._cache[key] = exc
         verdict = self._cache[key]
         if verdict is not None:
             raise verdict
-
-    async def _verdict(self, host: str, port: int) -> Skip | None:
-        if host in self.allowed_hosts:
-            return None
-        try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            return Skip("dns_error", f"{host}: {exc}")
-        for info in infos:
-            address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-            if is_internal(address) and not any(address in net for net in self.allowed_nets):
-                return Skip("blocked_address", f"{host} resolves to {address}, an internal address")
-        return None
-
-
-def is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return (
-        address.is_loopback
-        or address.is_private
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    )
 
 
 # ---------------------------------------------------------------- politeness
@@ -339,6 +315,16 @@ def backoff_delay(attempt: int, retry_after: float | None, base: float = BACKOFF
 # ---------------------------------------------------------------- the fetcher
 
 
+class _Budget:
+    """The network time one request (all its redirect hops) may still take; politeness waits are free."""
+
+    def __init__(self, seconds: float) -> None:
+        self.left = seconds
+
+    def spend(self, seconds: float) -> None:
+        self.left = max(0.0, self.left - seconds)
+
+
 class Fetcher:
     """An async client with the politeness and guards above. Use as `async with Fetcher(s) as f:`."""
 
@@ -356,6 +342,7 @@ class Fetcher:
         self.max_retry_after_s = MAX_RETRY_AFTER_S if max_retry_after_s is None else max_retry_after_s
         self.max_bytes = max_bytes or settings.max_page_bytes
         self.guard = AddressGuard(settings.allow_private)
+        self.backend = GuardedBackend(self.guard.policy)
         self.global_slots = asyncio.Semaphore(max(1, settings.concurrency))
         self.gates: dict[str, HostGate] = {}
         self.robots: dict[str, asyncio.Task[RobotsRules]] = {}
@@ -372,7 +359,7 @@ class Fetcher:
             },
             timeout=httpx.Timeout(self.settings.http_timeout_s),
             follow_redirects=False,
-            limits=limits,
+            transport=guarded_transport(self.backend, limits),
             trust_env=False,
         )
         return self
@@ -409,9 +396,10 @@ class Fetcher:
         started = time.monotonic()
         seen = {url}
         current = url
+        budget = _Budget(self.settings.http_timeout_s)
         for hop in range(self.settings.max_redirects + 1):
             await self._admit(current, kind)
-            status, resp_headers, body = await self._one_request(current, kind, headers)
+            status, resp_headers, body = await self._one_request(current, kind, headers, budget)
             if 300 <= status < 400 and status != 304:
                 current = self._next_hop(current, resp_headers.get("location"), seen)
                 continue
@@ -486,7 +474,9 @@ class Fetcher:
         elapsed = int((time.monotonic() - started) * 1000)
         self.log.append(LogRow("robots", url, final, status, outcome, error, size, elapsed))
 
-    async def _one_request(self, url: str, kind: Kind, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    async def _one_request(
+        self, url: str, kind: Kind, headers: dict[str, str], budget: _Budget
+    ) -> tuple[int, dict[str, str], bytes]:
         host = urlsplit(url).hostname or ""
         gate = self.gate(host)
         async with gate.slots:
@@ -494,13 +484,14 @@ class Fetcher:
                 await asyncio.sleep(gate.wait_time())
                 async with self.global_slots:
                     if gate.try_start():
-                        return await self._timed_request(url, kind, headers, gate)
+                        return await self._timed_request(url, kind, headers, gate, budget)
 
     async def _timed_request(
-        self, url: str, kind: Kind, headers: dict[str, str], gate: HostGate
+        self, url: str, kind: Kind, headers: dict[str, str], gate: HostGate, budget: _Budget
     ) -> tuple[int, dict[str, str], bytes]:
+        started = time.monotonic()
         try:
-            async with asyncio.timeout(self.settings.http_timeout_s):
+            async with asyncio.timeout(budget.left):
                 return await self._stream(url, kind, headers, gate)
         except TimeoutError as exc:
             raise FetchError("timeout", f"no complete answer within {self.settings.http_timeout_s}s") from exc
@@ -512,6 +503,8 @@ class Fetcher:
             raise FetchError("connect_error", str(exc)[:200]) from exc
         except (httpx.TransportError, httpx.DecodingError) as exc:
             raise FetchError("network_error", f"{type(exc).__name__}: {str(exc)[:200]}") from exc
+        finally:
+            budget.spend(time.monotonic() - started)
 
     async def _stream(
         self, url: str, kind: Kind, headers: dict[str, str], gate: HostGate

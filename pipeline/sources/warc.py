@@ -7,6 +7,7 @@ are kept; every other record is counted by reason.
 
 from __future__ import annotations
 
+import logging
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -17,11 +18,14 @@ from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeadersParserException
 
 from pipeline.errors import Skip
 from pipeline.fetch.http import content_type_ok, detect_charset, media_type
 from pipeline.sources.sitemaps import parse_w3c_date
 from pipeline.urls import normalize_url
+
+log = logging.getLogger(__name__)
 
 READ_CHUNK = 65536
 KEPT_HEADERS = ("content-type", "content-language", "last-modified", "date")
@@ -50,16 +54,43 @@ def warc_files(location: Path) -> list[Path]:
 def read_warc(
     path: Path, counts: Counter[str], *, start: datetime | None, end: datetime | None, max_bytes: int
 ) -> Iterator[ArchivedPage]:
-    """Yield the 2xx HTML responses whose WARC-Date is in [start, end); count the rest in `counts`."""
+    """Yield the 2xx HTML responses whose WARC-Date is in [start, end); count the rest in `counts`.
+
+    A file that ends inside a record, or that cannot be parsed from some record on, keeps the pages
+    read before that point and is counted `failed:truncated_archive` / `failed:corrupt_archive` (with
+    one warning line naming the file): the caller reports the run as failed, not as a success."""
     with path.open("rb") as stream:
+        records = ArchiveIterator(stream)
+        read, last = 0, None
         try:
-            for record in ArchiveIterator(stream):
+            for record in records:
+                if record.rec_type is None:  # no WARC-Type: not a WARC record, the rest is not either
+                    _archive_failure(counts, path, "corrupt_archive", read, None)
+                    return
+                read, last = read + 1, record
                 page = _page(record, counts, start, end, max_bytes)
                 if page is not None:
                     yield page
-        except ArchiveLoadFailed as exc:
-            counts["skip:warc_corrupt"] += 1
-            raise Skip("warc_corrupt", f"{path}: {exc}") from exc
+        except WARC_PARSE_ERRORS as exc:  # warcio fails on bad input with these, AttributeError included
+            _archive_failure(counts, path, "corrupt_archive", read, exc)
+            return
+        if (last is not None and getattr(last.raw_stream, "limit", 0) > 0) or records.offset < path.stat().st_size:
+            _archive_failure(counts, path, "truncated_archive", read, None)
+        elif read == 0:
+            _archive_failure(counts, path, "corrupt_archive", read, None)
+
+
+WARC_PARSE_ERRORS = (ArchiveLoadFailed, StatusAndHeadersParserException, AttributeError, ValueError, IndexError,
+                     EOFError, OSError, zlib.error)  # fmt: skip
+
+
+def _archive_failure(counts: Counter[str], path: Path, reason: str, read: int, exc: BaseException | None) -> None:
+    counts[f"failed:{reason}"] += 1
+    cause = ""
+    if exc is not None:
+        first = (str(exc).strip().splitlines() or [""])[0].split(", first line:")[0]  # not the raw bytes
+        cause = f": {type(exc).__name__}: " + first.encode("ascii", "replace").decode()[:120]
+    log.warning("%s: %s after %d record(s)%s", path, reason.replace("_", " "), read, cause)
 
 
 def _page(
