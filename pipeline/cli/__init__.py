@@ -1,6 +1,6 @@
 """The `newsflow` command line. It opens the database, calls the library, and turns the library's
 named errors into clear messages. Each command group lives in its own module here (`core`, `fetch`,
-`extract`, `classify`, `dedup`) and shares `common`."""
+`extract`, `classify`, `dedup`, `analyst`) and shares `common`."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import sys
 import typer
 from rich.console import Console
 
-from pipeline.cli import classify, core, dedup, extract, fetch
+from pipeline.cli import analyst, classify, core, dedup, extract, fetch
 from pipeline.errors import NewsflowError
 
 app = typer.Typer(help="newsflow: news ingestion for conflict analysts.", no_args_is_help=True)
 eval_app = typer.Typer(help="Score a stage against an evaluation data set.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
-COMMAND_MODULES = (core, fetch, extract, classify, dedup)
+COMMAND_MODULES = (core, fetch, extract, classify, dedup, analyst)
 
 
 def build() -> typer.Typer:
