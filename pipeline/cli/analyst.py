@@ -138,7 +138,8 @@ def brief_command(
         target.mkdir(parents=True, exist_ok=True)
     with connection(settings) as conn:
         brief = write_brief(conn, target, _day(day, "--date"), days)
-    out.print(f"brief of {brief.day}: {len(brief.stories)} stories, {len(brief.events)} events "
+    shown = sum(len(stories) for _, stories in brief.stories_by_topic())
+    out.print(f"brief of {brief.day}: {shown} stories, {len(brief.events)} events "
               f"({len(brief.geocoded())} on the map) -> {brief.path}")  # fmt: skip
     for note in brief.notes:
         err.print(f"note: {note}")
