@@ -193,7 +193,7 @@ def timeline_svg(brief: Brief, width: int = 1000, height: int = 280) -> str:
     series: dict[str, dict[date, int]] = {}
     for d, topic, n in brief.timeline:
         series.setdefault(topic, {})[d] = n
-    left, right, top, bottom = 44, 200, 14, 34
+    left, right, top, bottom = 44, 300, 14, 34
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = max([n for s in series.values() for n in s.values()] or [0])
     ymax = max(1, peak)
@@ -224,12 +224,13 @@ def timeline_svg(brief: Brief, width: int = 1000, height: int = 280) -> str:
     for k, topic in enumerate(ranked):
         colour = PALETTE[k % len(PALETTE)]
         points = [(x(i), y(series[topic].get(d, 0))) for i, d in enumerate(days)]
-        label = _e(brief.topics.get(topic, topic))
+        full = brief.topics.get(topic, topic)
+        label = _e(full if len(full) <= 34 else full[:33] + "…")
         path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
         out.append(f'<polyline class="series" data-topic="{_e(topic)}" points="{path}" fill="none" '
                    f'stroke="{colour}" stroke-width="2"/>')  # fmt: skip
         for (px, py), d in zip(points, days, strict=True):
-            out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{colour}"><title>{label} {d}: '
+            out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{colour}"><title>{_e(full)} {d}: '
                        f"{series[topic].get(d, 0)}</title></circle>")  # fmt: skip
         ly = top + 14 + 18 * k
         out.append(f'<rect x="{width - right + 16}" y="{ly - 9}" width="12" height="12" fill="{colour}"/>'
@@ -243,6 +244,7 @@ def map_svg(brief: Brief, width: int = 1000, height: int = 520) -> str:
     """The geocoded events on a latitude/longitude grid (equirectangular, scaled for the middle
     latitude); dot area grows with independent sources, colour marks events with deaths."""
     points = brief.geocoded()
+    height = height if points else min(height, 300)  # only the grid and the note above it
     lats = [float(e["lat"]) for e in points] or [34.5]  # no points: the grid around Syria and Iraq
     lons = [float(e["lon"]) for e in points] or [40.5]
     lat0, lat1 = min(lats) - 1.0, max(lats) + 1.0
@@ -259,6 +261,9 @@ def map_svg(brief: Brief, width: int = 1000, height: int = 520) -> str:
     out = [f'<svg id="map" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" role="img" aria-label="map of events">',
            f'<rect x="0" y="0" width="{width}" height="{height}" fill="#eef3f6"/>']  # fmt: skip
+    # the grid covers what is visible: the projection fills one axis, the other shows more than the box
+    lon0, lon1 = cx - width / 2 / (squeeze * scale), cx + width / 2 / (squeeze * scale)
+    lat0, lat1 = cy - height / 2 / scale, cy + height / 2 / scale
     grid = _grid_step(max(lat1 - lat0, lon1 - lon0))
     for lon in _range(lon0, lon1, grid):
         gx, _ = project(lat0, lon)
@@ -268,6 +273,14 @@ def map_svg(brief: Brief, width: int = 1000, height: int = 520) -> str:
         _, gy = project(lat, lon0)
         out.append(f'<line class="grid" x1="0" x2="{width}" y1="{gy:.1f}" y2="{gy:.1f}" stroke="#c9d5dd"/>'
                    f'<text x="3" y="{gy - 3:.1f}" {GRID_TEXT}>{lat:g}°N</text>')  # fmt: skip
+    by_country: dict[str, list[tuple[float, float]]] = {}
+    for e in points:
+        if e["country"]:
+            by_country.setdefault(e["country"], []).append(project(float(e["lat"]), float(e["lon"])))
+    for country, spots in sorted(by_country.items()):  # faint names, at the middle of their events
+        mx, my = sum(p[0] for p in spots) / len(spots), sum(p[1] for p in spots) / len(spots)
+        out.append(f'<text class="country" x="{mx:.1f}" y="{my + 40:.1f}" font-size="28" fill="#b7c6d0" '
+                   f'text-anchor="middle" letter-spacing="4">{_e(country.upper())}</text>')  # fmt: skip
     labelled: set[tuple[int, int]] = set()
     for e in sorted(points, key=lambda e: -(e["independent_sources"] or 0)):
         px, py = project(float(e["lat"]), float(e["lon"]))
