@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from pipeline.analysis.export import export
 from pipeline.analysis.gaps import day_ranges, find_gaps
 from pipeline.analysis.queries import MARK_START, MARK_STOP
-from pipeline.analysis.search import SearchFilters, search
+from pipeline.analysis.search import SearchFilters, highlight, search
 from pipeline.cli import analyst as cli_analyst
 from pipeline.errors import ConfigError
 
@@ -55,6 +55,15 @@ def test_search_ranks_matches_with_story_and_snippet(conn: Any, world: dict[str,
     assert wire.cluster_size == 2 and wire.cluster_outlets == ["paper.example", "wire.example"]
     assert wire.topics == ["attacks"] and wire.relation == "original"
     assert MARK_START + "checkpoint" + MARK_STOP in wire.snippet
+    assert highlight(wire.snippet, "<", ">").count("<Deir ez-Zor>") == 1  # neighbouring matches marked as one
+    # who reported its event independently: the wire and the local outlet (the copy counts as the wire)
+    (event,) = wire.events
+    assert event["place"] == "Deir ez-Zor" and event["independent_sources"] == 2
+    assert event["sources"] == ["local.example", "paper.example", "wire.example"]
+    assert wire.event_lines() == [
+        "2024-03-05 attack in Deir ez-Zor, 4 killed: 2 independent source(s) "
+        "(local.example, paper.example, wire.example)"
+    ]
     assert [h.rank for h in hits] == sorted((h.rank for h in hits), reverse=True)
     # English stemming: "attacks" finds "attacked"; all three English reports of the attack match
     stemmed = {h.id for h in search(conn, "Deir ez-Zor attacks")}
@@ -99,6 +108,7 @@ def test_search_refuses_unknown_names_with_close_ones(conn: Any, world: dict[str
 def test_search_command_formats(cli: Any, world: dict[str, int]) -> None:
     table = cli("search", "Deir ez-Zor", "--originals-only").output
     assert "Islamic State fighters attacked" in table and "paper.example, wire.example" in table
+    assert "2 independent source(s)" in table
     assert "IS attack on SDF checkpoint" not in table  # the copy
     lines = cli("search", "Deir ez-Zor", "--format", "jsonl", "--outlet", "local.example").output.splitlines()
     records = [json.loads(line) for line in lines]

@@ -96,6 +96,33 @@ def search_articles(conn: Conn, query: str, filters: SearchFilters, limit: int) 
     return _run(conn, SEARCH_SQL, params, "search")
 
 
+def events_of_articles(conn: Conn, article_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Per article, the events it reports, each with its independent sources (from `v_events`: a
+    syndicated copy counts as its original's outlet)."""
+    if not article_ids:
+        return {}
+    rows = _run(
+        conn,
+        """SELECT m.article_id, v.id, v.event_type, v.event_date, v.place, v.country, v.actors, v.killed,
+                  v.injured, v.independent_sources, v.sources
+           FROM event_mentions m
+           JOIN v_events v ON v.id = m.event_id
+           WHERE m.article_id = ANY(%(ids)s)
+             AND v.id = ANY(ARRAY(SELECT event_id FROM event_mentions WHERE article_id = ANY(%(ids)s)))
+           ORDER BY m.article_id, v.event_date NULLS LAST, v.id""",
+        {"ids": list(article_ids)},
+        "search events",
+    )
+    keys = ("id", "event_type", "event_date", "place", "country", "actors", "killed", "injured",
+            "independent_sources", "sources")  # fmt: skip
+    found: dict[int, list[dict[str, Any]]] = {}
+    for article_id, *values in rows:
+        event = dict(zip(keys, values, strict=True))
+        event["sources"] = sorted(event["sources"] or [])
+        found.setdefault(article_id, []).append(event)
+    return found
+
+
 # ---------------------------------------------------------------- names analysts type
 
 

@@ -8,7 +8,8 @@ written). A hit ranks by the better of the two; its snippet marks the matched wo
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import re
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -35,13 +36,25 @@ class SearchHit:
     cluster_size: int  # articles in its story cluster, itself included
     cluster_outlets: list[str]  # every outlet that ran the story
     snippet: str  # matched words between MARK_START and MARK_STOP
+    events: list[dict[str, Any]] = field(default_factory=list)  # what it reports, with independent sources
 
     def as_record(self, marks: tuple[str, str] = ("**", "**")) -> dict[str, Any]:
         """A flat dict for JSON lines and CSV: the date in ISO format, the snippet marked with `marks`."""
         record = asdict(self)
         record["published_at"] = self.published_at.isoformat() if self.published_at else None
         record["snippet"] = highlight(self.snippet, *marks)
+        for event in record["events"]:
+            event["event_date"] = event["event_date"].isoformat() if event["event_date"] else None
         return record
+
+    def event_lines(self) -> list[str]:
+        """One line per event: date, type, place, killed, and who reported it independently."""
+        lines = []
+        for e in self.events:
+            killed = f", {e['killed']} killed" if e["killed"] else ""
+            lines.append(f"{e['event_date'] or 'undated'} {e['event_type']} in {e['place'] or '?'}{killed}: "
+                         f"{e['independent_sources']} independent source(s) ({', '.join(e['sources'])})")  # fmt: skip
+        return lines
 
 
 def validate_filters(conn: Conn, filters: SearchFilters) -> SearchFilters:
@@ -64,6 +77,7 @@ def search(conn: Conn, query: str, filters: SearchFilters | None = None, limit: 
         raise ConfigError(f"search: --limit must be at least 1, not {limit}")
     checked = validate_filters(conn, filters or SearchFilters())
     rows = queries.search_articles(conn, query, checked, limit)
+    events = queries.events_of_articles(conn, [r[0] for r in rows])
     return [
         SearchHit(
             id=r[0],
@@ -79,11 +93,14 @@ def search(conn: Conn, query: str, filters: SearchFilters | None = None, limit: 
             cluster_size=int(r[10]),
             cluster_outlets=list(r[11] or []),
             snippet=r[12] or "",
-        )  # fmt: skip
+            events=events.get(r[0], []),
+        )
         for r in rows
     ]
 
 
 def highlight(snippet: str, start: str, stop: str) -> str:
-    """The snippet with its match markers replaced by `start` and `stop` (e.g. <mark> and </mark>)."""
-    return " ".join(snippet.split()).replace(MARK_START, start).replace(MARK_STOP, stop)
+    """The snippet with its match markers replaced by `start` and `stop` (e.g. <mark> and </mark>);
+    matched words next to each other ("Deir ez-Zor") are marked as one."""
+    joined = re.sub(f"{MARK_STOP}([ -]?){MARK_START}", r"\1", " ".join(snippet.split()))
+    return joined.replace(MARK_START, start).replace(MARK_STOP, stop)

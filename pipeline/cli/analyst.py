@@ -93,7 +93,7 @@ def search_command(
         keys = list(records[0]) if records else ["id"]
         writer.writerow(keys)
         for r in records:
-            writer.writerow([";".join(v) if isinstance(v, list) else ("" if v is None else v) for v in r.values()])
+            writer.writerow([_csv_cell(v) for v in r.values()])
         return
     if not hits:
         out.print(f"no article matches {query!r} with these filters")
@@ -105,9 +105,19 @@ def search_command(
         story = f"{hit.relation}, {hit.cluster_size} article(s)"
         if hit.cluster_size > 1:
             story += "\n" + ", ".join(hit.cluster_outlets)
+        if hit.events:
+            snippet += "\n[dim]events: " + escape("; ".join(hit.event_lines())) + "[/dim]"
         table.add_row(str(i), when, hit.outlet, f"[bold]{escape(hit.title or hit.url)}[/bold]\n{snippet}",
                       ", ".join(hit.topics), story)  # fmt: skip
     out.print(table)
+
+
+def _csv_cell(value: object) -> object:
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ";".join(value)
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return "" if value is None else value
 
 
 def _bold(snippet: str) -> str:
