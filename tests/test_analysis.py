@@ -62,7 +62,7 @@ def test_search_ranks_matches_with_story_and_snippet(conn: Any, world: dict[str,
     assert event["sources"] == ["local.example", "paper.example", "wire.example"]
     assert wire.event_lines() == [
         "2024-03-05 attack in Deir ez-Zor, 4 killed: 2 independent source(s) "
-        "(local.example, paper.example, wire.example)"
+        "(local.example, wire.example); copies in paper.example"
     ]
     assert [h.rank for h in hits] == sorted((h.rank for h in hits), reverse=True)
     # English stemming: "attacks" finds "attacked"; all three English reports of the attack match

@@ -37,10 +37,11 @@ def test_brief_has_the_days_stories_timeline_and_events(conn: Any) -> None:
     assert (DAY, "attacks", 2) in brief.timeline
     (event,) = brief.events
     assert event["place"] == "Deir ez-Zor" and event["independent_sources"] == 2 and event["killed"] == 4
+    assert event["independent_outlets"] == ["local.example", "wire.example"]
     assert brief.notes == [NO_COORDINATE_COLUMNS] and brief.geocoded() == []
     page = render_html(brief)
     assert "Islamic State fighters attacked" in page and "1 copy: paper.example" in page
-    assert "2: local.example, paper.example, wire.example" in page  # independent sources, then who ran it
+    assert "2: local.example, wire.example (copies: paper.example)" in page  # independent sources, then copies
     assert NO_COORDINATE_COLUMNS in page and 'class="event"' not in page
     assert '<svg id="timeline"' in page and 'class="series" data-topic="attacks"' in page
     assert not re.search(r"""(src|href)=["']?https?://(?!www\.wire|paper|local)""", page)  # nothing fetched

@@ -173,7 +173,9 @@ def _events_html(brief: Brief) -> str:
         kind = e["event_type"] + (f" ({e['sub_event_type']})" if e["sub_event_type"] else "")
         actors = [a for a in (e["actor1"], e["actor2"]) if a] or list(e["actors"] or [])
         place = ", ".join(p for p in (e["place"], e["country"]) if p)
-        sources = ", ".join(sorted(e["sources"] or []))
+        independent = e["independent_outlets"] or []
+        copies = [s for s in sorted(e["sources"] or []) if s not in independent]
+        sources = ", ".join(independent) + (f" (copies: {', '.join(copies)})" if copies else "")
         cells = [
             _e(e["event_date"]), _e(kind), _e(place), _e(", ".join(actors)),
             *(f'<td class="n">{_e(e[k])}</td>' for k in ("killed", "injured", "detained", "mention_count")),

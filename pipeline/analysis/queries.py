@@ -96,6 +96,12 @@ def search_articles(conn: Conn, query: str, filters: SearchFilters, limit: int) 
     return _run(conn, SEARCH_SQL, params, "search")
 
 
+# The outlets that reported an event independently: each mention counts as its story's original
+# outlet (the rule behind `v_events.independent_sources`, which counts them).
+INDEPENDENT_OUTLETS = """(SELECT array_agg(DISTINCT va.original_source ORDER BY va.original_source)
+    FROM event_mentions im JOIN v_articles va ON va.id = im.article_id WHERE im.event_id = {event_id})"""
+
+
 def events_of_articles(conn: Conn, article_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     """Per article, the events it reports, each with its independent sources (from `v_events`: a
     syndicated copy counts as its original's outlet)."""
@@ -104,7 +110,9 @@ def events_of_articles(conn: Conn, article_ids: Sequence[int]) -> dict[int, list
     rows = _run(
         conn,
         """SELECT m.article_id, v.id, v.event_type, v.event_date, v.place, v.country, v.actors, v.killed,
-                  v.injured, v.independent_sources, v.sources
+                  v.injured, v.independent_sources, v.sources, """
+        + INDEPENDENT_OUTLETS.format(event_id="v.id")
+        + """
            FROM event_mentions m
            JOIN v_events v ON v.id = m.event_id
            WHERE m.article_id = ANY(%(ids)s)
@@ -114,11 +122,12 @@ def events_of_articles(conn: Conn, article_ids: Sequence[int]) -> dict[int, list
         "search events",
     )
     keys = ("id", "event_type", "event_date", "place", "country", "actors", "killed", "injured",
-            "independent_sources", "sources")  # fmt: skip
+            "independent_sources", "sources", "independent_outlets")  # fmt: skip
     found: dict[int, list[dict[str, Any]]] = {}
     for article_id, *values in rows:
         event = dict(zip(keys, values, strict=True))
         event["sources"] = sorted(event["sources"] or [])
+        event["independent_outlets"] = list(event["independent_outlets"] or [])
         found.setdefault(article_id, []).append(event)
     return found
 
@@ -244,12 +253,14 @@ def window_events(conn: Conn, first: date, last: date, columns: set[str]) -> lis
     optional = ["lat", "lon", "geo_precision", "sub_event_type", "actor1", "actor2"]
     select: list[sql.Composable] = [sql.Identifier(c) for c in wanted]
     select += [sql.Identifier(c) if c in columns else sql.SQL("NULL AS {}").format(sql.Identifier(c)) for c in optional]
+    select.append(sql.SQL(INDEPENDENT_OUTLETS.format(event_id="v_events.id")))
     query = sql.SQL(
         "SELECT {} FROM v_events WHERE event_date BETWEEN %s AND %s"
         " ORDER BY event_date DESC, independent_sources DESC, id"
     ).format(sql.SQL(", ").join(select))
     rows = _run(conn, query, (first, last), "brief events")
-    return [dict(zip(wanted + optional, row, strict=True)) for row in rows]
+    keys = [*wanted, *optional, "independent_outlets"]
+    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def off_topic_count(conn: Conn, day: date) -> int:

@@ -48,12 +48,16 @@ class SearchHit:
         return record
 
     def event_lines(self) -> list[str]:
-        """One line per event: date, type, place, killed, and who reported it independently."""
+        """One line per event: date, type, place, killed, who reported it independently, and which
+        other outlets ran a copy of one of those reports."""
         lines = []
         for e in self.events:
             killed = f", {e['killed']} killed" if e["killed"] else ""
-            lines.append(f"{e['event_date'] or 'undated'} {e['event_type']} in {e['place'] or '?'}{killed}: "
-                         f"{e['independent_sources']} independent source(s) ({', '.join(e['sources'])})")  # fmt: skip
+            independent = e["independent_outlets"]
+            copies = [s for s in e["sources"] if s not in independent]
+            line = (f"{e['event_date'] or 'undated'} {e['event_type']} in {e['place'] or '?'}{killed}: "
+                    f"{e['independent_sources']} independent source(s) ({', '.join(independent)})")  # fmt: skip
+            lines.append(line + (f"; copies in {', '.join(copies)}" if copies else ""))
         return lines
 
 
