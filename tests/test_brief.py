@@ -168,3 +168,12 @@ def test_png_reader_counts_colours(tmp_path: Path) -> None:
     (tmp_path / "two.png").write_bytes(png([b"\xff\xff\xff" * 3 + b"\x00\x00\x00"] * 3))
     assert png_colours(tmp_path / "one.png") == 1
     assert png_colours(tmp_path / "two.png") == 2
+
+
+def test_a_story_copied_today_shows_when_its_original_appeared(conn: Any) -> None:
+    ids = seed(conn)
+    conn.execute("UPDATE articles SET published_at = published_at - interval '2 days' WHERE id = %s", (ids["wire"],))
+    conn.commit()
+    brief = build_brief(conn, DAY, days=3)
+    story = next(s for s in brief.stories if s["id"] == ids["wire"])  # today only through its copy
+    assert story["copies"] == 1 and "first reported 2024-03-03 08:00" in render_html(brief)

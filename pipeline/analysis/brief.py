@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +148,7 @@ def _stories_html(brief: Brief) -> str:
     for topic, stories in grouped:
         out.append(f'<h3 id="topic-{_e(topic)}">{_e(brief.topics.get(topic, topic))} ({len(stories)})</h3>')
         for s in stories:
-            when = s["published_at"].strftime("%H:%M") if s["published_at"] else "undated"
+            when = _when(s["published_at"], brief.day)
             other = [brief.topics.get(t, t) for t in s["topics"][1:]]
             copies = ""
             if s["copies"]:
@@ -162,6 +162,14 @@ def _stories_html(brief: Brief) -> str:
     if brief.off_topic:
         out.append(f'<p class="muted">{brief.off_topic} article(s) of the day have no topic and are not shown.</p>')
     return "\n".join(out)
+
+
+def _when(published: datetime | None, day: date) -> str:
+    """The time of a story of the day; the date too when its original appeared on another day."""
+    if published is None:
+        return "undated"
+    utc = published.astimezone(UTC)
+    return utc.strftime("%H:%M") if utc.date() == day else utc.strftime("first reported %Y-%m-%d %H:%M")
 
 
 def _events_html(brief: Brief) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from pipeline.analysis import queries
-from pipeline.analysis.names import check_names
+from pipeline.analysis.names import check_outlets
 from pipeline.analysis.queries import Conn
 from pipeline.errors import ConfigError
 
@@ -77,11 +77,10 @@ def find_gaps(
         raise ConfigError(f"--by {by!r}: give one of {', '.join(COUNT_BY)}")
     if margin_days < 0:
         raise ConfigError(f"--near {margin_days}: give a number of days, 0 or more")
-    known = queries.known_outlets(conn)
     if outlets:
-        looked_at = list(check_names(outlets, known, "outlet", "--outlet"))
+        looked_at = list(check_outlets(conn, outlets))
     elif every_outlet:
-        looked_at = known
+        looked_at = queries.known_outlets(conn)
     else:
         looked_at = queries.outlets_active_near(conn, first, last, margin_days, by)
     have = queries.days_with_articles(conn, looked_at, first, last, by) if looked_at else {}

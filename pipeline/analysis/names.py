@@ -5,7 +5,18 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 
+from pipeline.analysis import queries
+from pipeline.analysis.queries import Conn
 from pipeline.errors import ConfigError
+
+
+def check_outlets(conn: Conn, given: Iterable[str], option: str = "--outlet") -> tuple[str, ...]:
+    """The outlets named, each checked to have articles; the full list of outlets (a scan of the
+    archive) is read only to suggest names when one is unknown."""
+    names = tuple(dict.fromkeys(n.strip().lower() for n in given if n.strip()))
+    if not names or set(names) <= queries.outlets_present(conn, names):
+        return names
+    return check_names(names, queries.known_outlets(conn), "outlet", option)
 
 
 def check_names(given: Iterable[str], known: Sequence[str], what: str, option: str) -> tuple[str, ...]:

@@ -135,6 +135,12 @@ def events_of_articles(conn: Conn, article_ids: Sequence[int]) -> dict[int, list
 # ---------------------------------------------------------------- names analysts type
 
 
+def outlets_present(conn: Conn, names: Sequence[str]) -> set[str]:
+    """Which of these outlets have an article (an index lookup each, not a scan of the archive)."""
+    rows = _run(conn, "SELECT DISTINCT source FROM articles WHERE source = ANY(%s)", (list(names),), "outlets")
+    return {r[0] for r in rows}
+
+
 def known_outlets(conn: Conn) -> list[str]:
     return [r[0] for r in _run(conn, "SELECT DISTINCT source FROM articles ORDER BY 1", what="listing outlets")]
 

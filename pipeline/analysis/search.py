@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.analysis import queries
-from pipeline.analysis.names import check_names
+from pipeline.analysis.names import check_names, check_outlets
 from pipeline.analysis.queries import MARK_START, MARK_STOP, Conn, SearchFilters
 from pipeline.errors import ConfigError
 
@@ -66,7 +66,7 @@ def validate_filters(conn: Conn, filters: SearchFilters) -> SearchFilters:
     that offer the close ones) and the dates in order."""
     if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
         raise ConfigError(f"--to {filters.date_to} is before --from {filters.date_from}")
-    outlets = check_names(filters.outlets, queries.known_outlets(conn), "outlet", "--outlet")
+    outlets = check_outlets(conn, filters.outlets)
     topics = check_names(filters.topics, queries.known_topics(conn), "topic", "--topic")
     languages = tuple(lang.strip().lower() for lang in filters.languages if lang.strip())
     return SearchFilters(topics, filters.date_from, filters.date_to, outlets, languages,
