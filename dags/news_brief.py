@@ -50,7 +50,6 @@ def news_brief() -> None:
         from pipeline.db import connection
 
         settings = task_settings()
-        settings.briefs.mkdir(parents=True, exist_ok=True)
         with connection(settings) as conn:
             brief = write_brief(conn, settings.briefs, brief_day(get_current_context()), days=7)
         return str(brief.path)

@@ -89,10 +89,11 @@ def build_brief(conn: Conn, day: date | None = None, days: int = 7) -> Brief:
 
 
 def write_brief(conn: Conn, path: Path, day: date | None = None, days: int = 7) -> Brief:
-    """Build the brief and write it to `path` (a folder: `brief-DAY.html` in it), atomically: a
-    reader never sees half a file."""
+    """Build the brief and write it to `path` (a file, or a folder to put `brief-DAY.html` in, made
+    when missing), atomically: a reader never sees half a file."""
     brief = build_brief(conn, day, days)
-    target = path / f"brief-{brief.day}.html" if path.is_dir() else path
+    folder = path.is_dir() or not path.suffix  # a folder, or a path without .html: a folder to make
+    target = path / f"brief-{brief.day}.html" if folder else path
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     partial.write_text(render_html(brief), encoding="utf-8")

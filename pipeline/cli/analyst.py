@@ -144,8 +144,6 @@ def brief_command(
 
     settings = current_settings()
     target = out_path or settings.briefs
-    if out_path is None:
-        target.mkdir(parents=True, exist_ok=True)
     with connection(settings) as conn:
         brief = write_brief(conn, target, _day(day, "--date"), days)
     shown = sum(len(stories) for _, stories in brief.stories_by_topic())
