@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,11 @@ def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> A
         return result
 
     return run
+
+
+def _plain(output: str) -> str:
+    """A usage error's text without the box rich draws around it."""
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", output).split())
 
 
 # ---------------------------------------------------------------- search
@@ -117,8 +123,9 @@ def test_search_command_formats(cli: Any, world: dict[str, int]) -> None:
     rows = list(csv.DictReader(io.StringIO(cli("search", "checkpoint", "--format", "csv").output)))
     assert {r["outlet"] for r in rows} == {"wire.example", "paper.example"} and "cluster_size" in rows[0]
     assert "no article matches" in cli("search", "zzzunknownword").output
-    refused = cli("search", "attack", "--source", "warc:/x", code=1)
-    assert isinstance(refused.exception, ConfigError)
+    refused = cli("search", "attack", "--outlet", "warc:/x", code=1)
+    assert isinstance(refused.exception, ConfigError) and "backfill --source" in str(refused.exception)
+    assert "use --outlet wire.example" in _plain(cli("search", "attack", "--source", "wire.example", code=2).output)
 
 
 # ---------------------------------------------------------------- gaps
@@ -187,8 +194,10 @@ def test_gaps_command_says_what_it_counts_and_when_there_are_none(cli: Any, conn
     some = cli("gaps", "--from", "2024-03-01", "--to", "2024-03-03", "--by", "crawl", "--outlet", "a.example").output
     assert "crawl date" in some and "newsflow backfill --source" in some and "2024-03-01" in some
     assert "no outlet has articles" in cli("gaps", "--from", "2030-01-01", "--to", "2030-01-02").output
-    unknown = cli("gaps", "--from", "2024-03-01", "--to", "2024-03-02", "--source", "warc:/data", code=1)
-    assert isinstance(unknown.exception, ConfigError) and "backfill --source" in str(unknown.exception)
+    unknown = cli("gaps", "--from", "2024-03-01", "--to", "2024-03-02", "--outlet", "a.exampel", code=1)
+    assert isinstance(unknown.exception, ConfigError) and "close names: a.example" in str(unknown.exception)
+    archive = cli("gaps", "--from", "2024-03-01", "--to", "2024-03-02", "--source", "warc:/data", code=2)
+    assert "archive to load" in _plain(archive.output) and "--outlet" in archive.output
 
 
 # ---------------------------------------------------------------- export

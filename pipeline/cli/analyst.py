@@ -2,9 +2,8 @@
 
 Each opens the database, calls `pipeline.analysis` and prints; the library's named errors become
 messages in `pipeline.cli.main`. Everywhere here `--outlet` names an outlet by its domain (e.g.
-bbc.co.uk), checked against the database; `--source` is accepted as its alias, while in `backfill`
-`--source` names an archive to load (KIND:LOCATION), and a value shaped like one is refused here
-with a message that says so.
+bbc.co.uk), checked against the database; `--source` means only what it means in `backfill`, an
+archive to load (KIND:LOCATION), and is refused here with a message that names `--outlet`.
 """
 
 from __future__ import annotations
@@ -49,8 +48,22 @@ def _choice(value: str, choices: tuple[str, ...], option: str) -> str:
 
 Outlets = Annotated[
     list[str] | None,
-    typer.Option("--outlet", "--source", help="Outlet domain, e.g. bbc.co.uk (repeatable); unknown names are refused."),
+    typer.Option("--outlet", help="Outlet domain, e.g. bbc.co.uk (repeatable); unknown names are refused."),
 ]  # fmt: skip
+# `--source` means one thing in newsflow: an archive to load (`backfill --source KIND:LOCATION`).
+# Here it is refused with a message that names --outlet, rather than typer's bare "no such option".
+NotSource = Annotated[list[str] | None, typer.Option("--source", hidden=True)]
+
+
+def _refuse_source(source: list[str] | None) -> None:
+    if source:
+        raise typer.BadParameter(
+            "--source names an archive to load (newsflow backfill --source KIND:LOCATION); "
+            f"to name an outlet here use --outlet {source[0]}",
+            param_hint="--source",
+        )
+
+
 DateFrom = Annotated[str | None, typer.Option("--from", help="First day (UTC), e.g. 2024-03-01.")]
 DateTo = Annotated[str | None, typer.Option("--to", help="Last day (UTC), included.")]
 
@@ -71,10 +84,12 @@ def search_command(
     language: Annotated[list[str] | None, typer.Option("--language", help="Language code, e.g. en, ar.")] = None,
     limit: Annotated[int, typer.Option(help="How many hits.")] = 20,
     fmt: Annotated[str, typer.Option("--format", help="table, jsonl or csv.")] = "table",
+    source: NotSource = None,
 ) -> None:
     """Full-text search of the archive, best first, with outlet, date, topics, story size and a snippet."""
     from pipeline.analysis.search import SearchFilters, search
 
+    _refuse_source(source)
     fmt = _choice(fmt, FORMATS, "--format")
     filters = SearchFilters(
         topics=tuple(topic or ()), date_from=_day(date_from, "--from"), date_to=_day(date_to, "--to"),
@@ -172,10 +187,12 @@ def gaps_command(
     near: Annotated[
         int, typer.Option("--near", help="Default outlets: those with articles within this many days of the window.")
     ] = 30,
+    source: NotSource = None,
 ) -> None:
     """Days with no article, per outlet, each with the backfill command that would fill it."""
     from pipeline.analysis.gaps import COUNT_BY, find_gaps
 
+    _refuse_source(source)
     by = _choice(by, COUNT_BY, "--by")
     first, last = _day(date_from, "--from"), _day(date_to, "--to")
     assert first is not None and last is not None
