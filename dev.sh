@@ -2,7 +2,7 @@
 # newsflow's set-up and entry point for a fresh machine (Python 3.11, nothing else needed).
 #   ./dev.sh demo    set up .venv, then run the demo (embedded PostgreSQL unless DATABASE_URL is set)
 #   ./dev.sh test    set up .venv, then run the test suite
-#   ./dev.sh setup   only set up .venv
+#   ./dev.sh setup   only set up .venv (and chromium, for the brief's browser test, where apt works)
 # Every package comes pinned from constraints.txt, so Airflow does not float.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -19,14 +19,27 @@ setup() {
   want=$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     .venv/bin/python -m pip install --quiet --upgrade "pip==26.3"
-    .venv/bin/python -m pip install --quiet -c constraints.txt -e ".[airflow,dev]"
+    .venv/bin/python -m pip install --quiet -c constraints.txt -e ".[airflow,dev,parquet]"
     echo "$want" > "$stamp"
   fi
 }
 
+# The daily brief's test opens it in a real headless browser: Debian's chromium, installed here when
+# it is missing and apt-get is usable (root). Where it is not, setup goes on and that test skips.
+browser() {
+  command -v chromium >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        chromium fonts-dejavu-core >/dev/null; } \
+      || echo "dev.sh: apt-get could not install chromium; the brief's browser test will skip" >&2
+  else
+    echo "dev.sh: no chromium and no usable apt-get (not root?); the brief's browser test will skip" >&2
+  fi
+}
+
 case "${1:-}" in
-  setup) setup ;;
+  setup) setup; browser ;;
   demo) setup; shift; exec .venv/bin/newsflow demo "$@" ;;
-  test) setup; shift; exec .venv/bin/python -m pytest "$@" ;;
+  test) setup; browser; shift; exec .venv/bin/python -m pytest "$@" ;;
   *) echo "usage: ./dev.sh demo|test|setup" >&2; exit 2 ;;
 esac

@@ -5,10 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from airflow.sdk import Asset
+
 if TYPE_CHECKING:
     from pipeline.settings import Settings
 
 CONNECTION_ID = "newsflow_db"
+
+# The news tables as an Airflow Asset: the DAGs that load news (news_nightly, news_backfill) list it
+# in their last task's `outlets`; DAGs that read the news (news_brief) are scheduled on it. An event's
+# `extra` may carry {"day": "YYYY-MM-DD"}, the day it loaded. The postgres provider wants a URI that
+# names database/schema/table: the articles table stands for the news tables it heads.
+NEWS_TABLES = Asset(name="news_tables", uri="postgres://newsflow:5432/newsflow/public/articles")
 
 
 def task_settings() -> Settings:

@@ -57,6 +57,13 @@ class Settings:
     respect_robots: bool = True
     dedup_window_days: int = 30
     min_article_words: int = 40
+    # Where the nightly brief (`newsflow brief`, the news_brief DAG) is written; None: `briefs` in home.
+    brief_dir: Path | None = None
+
+    @property
+    def briefs(self) -> Path:
+        """The folder briefs are written to (`brief_dir`, else `$NEWSFLOW_HOME/briefs`)."""
+        return self.brief_dir or self.home / "briefs"
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -78,6 +85,7 @@ _ENV = {
     "NEWSFLOW_RETRIES": "retries",
     "NEWSFLOW_RESPECT_ROBOTS": "respect_robots",
     "NEWSFLOW_DEDUP_WINDOW_DAYS": "dedup_window_days",
+    "NEWSFLOW_BRIEF_DIR": "brief_dir",
 }
 
 

@@ -1,5 +1,5 @@
 """Backfill from a WARC written here with warcio, from sitemaps served by a real local server, from
-saved HTML and URL lists; `gaps`. Good pages arrive once, the rest is counted by reason, reruns
+saved HTML and URL lists. Good pages arrive once, the rest is counted by reason, reruns
 change nothing."""
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pipeline.errors import ConfigError
-from pipeline.extract.store import find_gaps
 from pipeline.fetch import http
-from pipeline.jobs.backfill import backfill, day_ranges, parse_source
+from pipeline.jobs.backfill import backfill, parse_source
 from pipeline.sources.files import page_address
 from pipeline.sources.sitemaps import parse_sitemap
 
@@ -213,28 +212,3 @@ def test_parse_source_and_sitemap_details(tmp_path: Path) -> None:
     assert page_address(b'<html><head><meta property="og:url" content="https://o.example/x#top"></head></html>') == (
         "https://o.example/x"
     )
-
-
-def _article(conn: Any, url: str, source: str, published: datetime) -> None:
-    conn.execute(
-        """INSERT INTO articles (url, source, text, word_count, content_hash, extractor, published_at)
-           VALUES (%s, %s, 'x', 1, %s, 't', %s)""",
-        (url, source, url, published),
-    )
-
-
-def test_gaps_reports_days_without_articles_per_source(conn: Any) -> None:
-    for day in (1, 2, 4):
-        _article(conn, f"https://a.example/{day}", "a.example", datetime(2024, 3, day, 23, 30, tzinfo=UTC))
-    _article(conn, "https://b.example/1", "b.example", datetime(2024, 3, 3, 0, 10, tzinfo=UTC))
-    gaps = find_gaps(conn, date_from=date(2024, 3, 1), date_to=date(2024, 3, 5))
-    assert gaps == {
-        "a.example": [date(2024, 3, 3), date(2024, 3, 5)],
-        "b.example": [date(2024, 3, d) for d in (1, 2, 4, 5)],
-    }
-    only = find_gaps(conn, date_from=date(2024, 3, 1), date_to=date(2024, 3, 2), sources=["c.example", "a.example"])
-    assert only == {"c.example": [date(2024, 3, 1), date(2024, 3, 2)], "a.example": []}
-    assert day_ranges(gaps["b.example"]) == [
-        (date(2024, 3, 1), date(2024, 3, 2)),
-        (date(2024, 3, 4), date(2024, 3, 5)),
-    ]

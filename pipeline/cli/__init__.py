@@ -1,6 +1,6 @@
 """The `newsflow` command line. It opens the database, calls the library, and turns the library's
 named errors into clear messages. Each command group lives in its own module here (`core`, `sql`,
-`fetch`, `extract`, `classify`, `dedup`) and shares `common`."""
+`fetch`, `extract`, `classify`, `dedup`, `events`, `analyst`) and shares `common`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 import typer
 from rich.console import Console
 
-from pipeline.cli import classify, core, dedup, events, extract, fetch, sql
+from pipeline.cli import analyst, classify, core, dedup, events, extract, fetch, sql
 from pipeline.errors import NewsflowError
 from pipeline.redaction import RedactingFilter
 
@@ -19,7 +19,7 @@ app = typer.Typer(help="newsflow: news ingestion for conflict analysts.", no_arg
 eval_app = typer.Typer(help="Score a stage against an evaluation data set.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
-COMMAND_MODULES = (core, sql, fetch, extract, classify, dedup, events)
+COMMAND_MODULES = (core, sql, fetch, extract, classify, dedup, events, analyst)
 
 
 def build() -> typer.Typer:

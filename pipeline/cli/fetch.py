@@ -1,4 +1,4 @@
-"""Fetching commands: `feeds add|list|sync`, `status`, `backfill`, `gaps`.
+"""Fetching commands: `feeds add|list|sync`, `status`, `backfill` (`gaps` is in `pipeline.cli.analyst`).
 
 Each opens the database, calls the library (`pipeline.feeds`, `pipeline.jobs.backfill`) and prints; the
 library's named errors become messages in `pipeline.cli.main`.
@@ -25,7 +25,6 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     app.add_typer(feeds_app, name="feeds")
     app.command("status")(status_command)
     app.command("backfill")(backfill_command)
-    app.command("gaps")(gaps_command)
 
 
 # ---------------------------------------------------------------- feeds
@@ -152,7 +151,7 @@ def _print_failing(rows: list[Any]) -> None:
     out.print(table)
 
 
-# ---------------------------------------------------------------- backfill and gaps
+# ---------------------------------------------------------------- backfill
 
 
 def _day(value: str | None, option: str) -> date | None:
@@ -236,31 +235,3 @@ def _print_counts(by_source: dict[str, Counter[str]], stages: dict[str, dict[str
         for i, (outcome, n) in enumerate(sorted(counts.items())):
             table.add_row(label if i == 0 else "", outcome, str(n))
     out.print(table)
-
-
-def gaps_command(
-    date_from: Annotated[str, typer.Option("--from", help="First day (UTC).")],
-    date_to: Annotated[str, typer.Option("--to", help="Last day (UTC), included.")],
-    source: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--source",
-            help="Outlet domain, e.g. bbc.co.uk (repeatable; default: every outlet in the database).",
-        ),
-    ] = None,  # fmt: skip
-) -> None:
-    """Days with no article, per outlet: the input for a targeted backfill."""
-    from pipeline.extract.store import find_gaps
-    from pipeline.jobs.backfill import day_ranges
-
-    first, last = _day(date_from, "--from"), _day(date_to, "--to")
-    assert first is not None and last is not None
-    with connection(current_settings()) as conn:
-        gaps = find_gaps(conn, date_from=first, date_to=last, sources=source)
-    table = Table("source", "days without articles", "ranges", title=f"gaps {first} .. {last}")
-    for outlet, days in gaps.items():
-        ranges = ", ".join(str(a) if a == b else f"{a}..{b}" for a, b in day_ranges(days))
-        table.add_row(outlet, str(len(days)), ranges or "-")
-    out.print(table)
-    if not gaps:
-        out.print("no outlets: the database has no articles yet (name outlets with --source)")

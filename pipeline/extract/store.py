@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 import psycopg
 
 from pipeline import db
-from pipeline.errors import ConfigError, DatabaseError
+from pipeline.errors import DatabaseError
 from pipeline.extract.boilerplate import SiteProfile, page_id, paragraph_key, word_count
 from pipeline.extract.core import EXTRACTOR_VERSION
 
@@ -221,37 +220,3 @@ def work_counts(conn: psycopg.Connection[Any]) -> list[tuple[str, int, Any, str 
         "SELECT extract_state, count(*), min(fetched_at), max(extract_reason) FROM raw_pages GROUP BY 1 ORDER BY 1"
     ).fetchall()
     return [(str(a), int(b), c, d) for a, b, c, d in rows]
-
-
-def find_gaps(
-    conn: psycopg.Connection[Any], *, date_from: date, date_to: date, sources: Sequence[str] | None = None
-) -> dict[str, list[date]]:
-    """Per outlet (articles.source), the UTC days in [date_from, date_to] with no article published.
-
-    Without `sources`: every outlet with at least one article in the database.
-    """
-    if date_to < date_from:
-        raise ConfigError(f"--to {date_to} is before --from {date_from}")
-    rows = conn.execute(
-        """
-        WITH outlets AS (
-            SELECT DISTINCT source FROM articles WHERE %(sources)s::text[] IS NULL
-            UNION SELECT unnest(%(sources)s::text[])
-        ), days AS (
-            SELECT d::date AS day FROM generate_series(%(start)s::date, %(end)s::date, interval '1 day') d
-        ), have AS (
-            SELECT source, (published_at AT TIME ZONE 'UTC')::date AS day FROM articles
-            WHERE published_at >= (%(start)s::date)::timestamp AT TIME ZONE 'UTC'
-              AND published_at < (%(end)s::date + 1)::timestamp AT TIME ZONE 'UTC'
-            GROUP BY 1, 2
-        )
-        SELECT o.source, d.day FROM outlets o CROSS JOIN days d
-        WHERE NOT EXISTS (SELECT 1 FROM have h WHERE h.source = o.source AND h.day = d.day)
-        ORDER BY o.source, d.day
-        """,
-        {"sources": list(sources) if sources else None, "start": date_from, "end": date_to},
-    ).fetchall()
-    gaps: dict[str, list[date]] = {s: [] for s in (sources or [])}
-    for source, day in rows:
-        gaps.setdefault(source, []).append(day)
-    return gaps

@@ -233,17 +233,3 @@ class _Job:
         self.run_id = start_run(self.conn, "backfill", run_key=f"{self.source.kind}:{self.source.location}",
                                 window_start=self.window.start, window_end=self.window.end)  # fmt: skip
         return self.run_id
-
-
-# ---------------------------------------------------------------- gaps
-
-
-def day_ranges(days: Sequence[date]) -> list[tuple[date, date]]:
-    """Consecutive days folded into (first, last) ranges, for a short report."""
-    ranges: list[tuple[date, date]] = []
-    for day in sorted(days):
-        if ranges and day - ranges[-1][1] == timedelta(days=1):
-            ranges[-1] = (ranges[-1][0], day)
-        else:
-            ranges.append((day, day))
-    return ranges
