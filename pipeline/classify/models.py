@@ -145,6 +145,7 @@ class LinearClassifier:
         self.lead = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, dtype=np.float32)
         self.chosen = CANDIDATES[0]
         self.selection: dict[str, float] = {}  # candidate -> cross-validated score
+        self.cv_folds: list[dict[str, float]] = []  # per fold of the chosen candidate: example_f1, micro_f1
         self.models: list[object] = []
         self.thresholds: list[float] = []
         self.at_least_one = False
@@ -194,6 +195,7 @@ class LinearClassifier:
                 best = (quality, candidate, oof)
         assert best is not None
         _, self.chosen, oof = best
+        self.cv_folds = fold_scores(oof, y, self.at_least_one)
         x = stack(blocks, self.chosen.blocks)
         self.models = [fit_one(x, y[:, j], self.chosen.c) for j in range(len(ids))]
         self.thresholds = [
@@ -205,12 +207,6 @@ class LinearClassifier:
         x = stack(self.blocks(docs, self.chosen.blocks), self.chosen.blocks)
         columns = [positive_proba(m, x) for m in self.models]
         return np.column_stack(columns).reshape(len(docs), len(self.models))
-
-    def tune(self, docs: Sequence[tuple[str, str]], labels: Sequence[frozenset[str]]) -> None:
-        """Choose each topic's threshold on held-out labelled documents (a dev split)."""
-        y = label_matrix(labels, self.taxonomy.topic_ids)
-        s = self.scores(docs)
-        self.thresholds = [t.threshold or best_threshold(s[:, j], y[:, j]) for j, t in enumerate(self.taxonomy.topics)]
 
     def classify(self, docs: Sequence[tuple[str, str]]) -> list[Labels]:
         scores = self.scores(docs)
@@ -236,29 +232,55 @@ def fit_one(x: sparse.csr_matrix, y: np.ndarray, c: float) -> object:
     return LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(x, y)
 
 
-def out_of_fold(x: sparse.csr_matrix, y: np.ndarray, c: float, folds: int = SELECTION_FOLDS) -> np.ndarray:
+def out_of_fold(x: sparse.csr_matrix, y: np.ndarray, c: float, k: int = SELECTION_FOLDS) -> np.ndarray:
     """Scores of every example from a model that did not see it (k-fold)."""
-    from sklearn.model_selection import KFold
-
     oof = np.zeros(y.shape, dtype=float)
-    for train, test in KFold(min(folds, len(y)), shuffle=True, random_state=13).split(x):
+    for train, test in folds(len(y), k):
         for j in range(y.shape[1]):
             oof[test, j] = positive_proba(fit_one(x[train], y[train, j], c), x[test])
     return oof
 
 
+def folds(n: int, k: int = SELECTION_FOLDS) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The k train/test index splits every cross-validation here uses (shuffled, fixed seed)."""
+    from sklearn.model_selection import KFold
+
+    return list(KFold(min(k, n), shuffle=True, random_state=13).split(np.zeros(n)))
+
+
+def predict_sets(scores: np.ndarray, thresholds: Sequence[float], at_least_one: bool) -> np.ndarray:
+    """Boolean label matrix: scores at or above the thresholds, the best topic if one is required."""
+    pred = scores >= np.asarray(thresholds)
+    if at_least_one and scores.shape[1]:
+        empty = ~pred.any(axis=1)
+        pred[empty, scores[empty].argmax(axis=1)] = True
+    return pred
+
+
+def set_scores(pred: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """example-F1 (both empty scores 1) and micro-F1 of a boolean prediction matrix."""
+    inter = (pred & (y == 1)).sum(axis=1)
+    sizes = pred.sum(axis=1) + y.sum(axis=1)
+    example = np.where(sizes == 0, 1.0, 2 * inter / np.maximum(sizes, 1)).mean() if len(y) else 0.0
+    micro = 2 * inter.sum() / max(sizes.sum(), 1)
+    return {"example_f1": float(example), "micro_f1": float(micro)}
+
+
 def oof_quality(oof: np.ndarray, y: np.ndarray, at_least_one: bool) -> float:
     """Mean of example-F1 and micro-F1 of out-of-fold scores at per-topic best thresholds."""
     thresholds = [best_threshold(oof[:, j], y[:, j]) for j in range(y.shape[1])]
-    pred = oof >= np.asarray(thresholds)
-    if at_least_one:
-        empty = ~pred.any(axis=1)
-        pred[empty, oof[empty].argmax(axis=1)] = True
-    inter = (pred & (y == 1)).sum(axis=1)
-    sizes = pred.sum(axis=1) + y.sum(axis=1)
-    example = np.where(sizes == 0, 1.0, 2 * inter / np.maximum(sizes, 1)).mean()
-    micro = 2 * inter.sum() / max(sizes.sum(), 1)
-    return float((example + micro) / 2)
+    quality = set_scores(predict_sets(oof, thresholds, at_least_one), y)
+    return (quality["example_f1"] + quality["micro_f1"]) / 2
+
+
+def fold_scores(oof: np.ndarray, y: np.ndarray, at_least_one: bool) -> list[dict[str, float]]:
+    """An honest per-fold estimate: each fold is scored at thresholds chosen on the *other* folds'
+    out-of-fold scores, so no fold's labels choose its own thresholds."""
+    out = []
+    for train, test in folds(len(y)):
+        thresholds = [best_threshold(oof[train, j], y[train, j]) for j in range(y.shape[1])]
+        out.append(set_scores(predict_sets(oof[test], thresholds, at_least_one), y[test]))
+    return out
 
 
 def positive_proba(model: object, x: sparse.csr_matrix) -> np.ndarray:
