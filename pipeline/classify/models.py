@@ -25,12 +25,13 @@ import joblib
 import numpy as np
 from scipy import sparse
 
+from pipeline.classify.keywords import KeywordMatcher
 from pipeline.classify.taxonomy import Taxonomy
 from pipeline.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-RULES_VERSION = "rules-1"
+RULES_VERSION = "rules-2"  # 2: one Aho-Corasick automaton for all keywords
 LINEAR_VERSION = "linear-1"
 MAX_CHARS = 30_000  # text beyond this adds little to a topic decision and costs time
 LEAD_CHARS = 300  # the "lead": title + this much of the text, a feature block of its own
@@ -62,28 +63,33 @@ def doc_text(title: str | None, text: str | None) -> str:
 
 
 class KeywordCounter:
-    """Counts each topic's keyword matches, title matches weighted."""
+    """Counts each topic's keyword matches (title matches weighted) and the relevance anchors, all in
+    one scan of the title and one of the text (keywords.KeywordMatcher: one Aho-Corasick automaton)."""
 
     def __init__(self, taxonomy: Taxonomy) -> None:
-        self.patterns = [t.keyword_pattern() for t in taxonomy.topics]
-        self.anchor = taxonomy.relevance_pattern()
+        self.topics = len(taxonomy.topics)
+        self.has_anchor = bool(taxonomy.require_any)
+        self.matcher = KeywordMatcher([t.keywords for t in taxonomy.topics] + [taxonomy.require_any])
+
+    def evidence(self, title: str, text: str) -> tuple[list[float], bool, int]:
+        """(weighted keyword hits per topic, whether the document names the relevance anchors enough,
+        words in the text)."""
+        body = (text or "")[:MAX_CHARS]
+        words = len(body.split())
+        in_title = self.matcher.counts(title) if title else [0] * (self.topics + 1)
+        in_body = self.matcher.counts(body)
+        counts = [float(TITLE_WEIGHT * in_title[j] + in_body[j]) for j in range(self.topics)]
+        if not self.has_anchor or in_title[-1]:
+            return counts, True, words
+        needed = ANCHOR_MIN_HITS if words >= ANCHOR_LONG_WORDS else 1
+        return counts, in_body[-1] >= needed, words
 
     def counts(self, title: str, text: str) -> list[float]:
-        title, body = (title or ""), (text or "")[:MAX_CHARS]
-        return [
-            (TITLE_WEIGHT * len(p.findall(title)) + len(p.findall(body))) if p is not None else 0.0
-            for p in self.patterns
-        ]
+        return self.evidence(title, text)[0]
 
     def anchored(self, title: str, text: str) -> bool:
         """Whether a document mentions the relevance anchors enough (always, without anchors)."""
-        if self.anchor is None:
-            return True
-        if self.anchor.search(title or ""):
-            return True
-        body = (text or "")[:MAX_CHARS]
-        needed = ANCHOR_MIN_HITS if len(body.split()) >= ANCHOR_LONG_WORDS else 1
-        return len(self.anchor.findall(body)) >= needed
+        return self.evidence(title, text)[1]
 
 
 class RuleClassifier:
@@ -96,19 +102,19 @@ class RuleClassifier:
         self.version = RULES_VERSION
 
     def scores(self, docs: Sequence[tuple[str, str]]) -> np.ndarray:
-        rows = []
+        return self._scores_and_anchors(docs)[0]
+
+    def _scores_and_anchors(self, docs: Sequence[tuple[str, str]]) -> tuple[np.ndarray, list[bool]]:
+        rows, anchored = [], []
         for title, text in docs:
-            words = len((text or "")[:MAX_CHARS].split())
+            counts, ok, words = self.counter.evidence(title, text)
             norm = 1.0 + words / 1000.0
-            rows.append([1.0 - math.exp(-(c / norm) / RULE_SCALE) for c in self.counter.counts(title, text)])
-        return np.asarray(rows, dtype=float).reshape(len(docs), len(self.taxonomy.topics))
+            rows.append([1.0 - math.exp(-(c / norm) / RULE_SCALE) for c in counts])
+            anchored.append(ok)
+        return np.asarray(rows, dtype=float).reshape(len(docs), len(self.taxonomy.topics)), anchored
 
     def classify(self, docs: Sequence[tuple[str, str]]) -> list[Labels]:
-        anchored = [self.counter.anchored(title, text) for title, text in docs]
-        scores = np.zeros((len(docs), len(self.taxonomy.topics)))
-        keep = [i for i, ok in enumerate(anchored) if ok]  # off-topic documents need no scoring
-        if keep:
-            scores[keep] = self.scores([docs[i] for i in keep])
+        scores, anchored = self._scores_and_anchors(docs)
         return decide(self.taxonomy, scores, self.thresholds, anchored, at_least_one=False)
 
 
