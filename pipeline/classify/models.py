@@ -32,9 +32,10 @@ from pipeline.errors import ConfigError
 log = logging.getLogger(__name__)
 
 RULES_VERSION = "rules-2"  # 2: one Aho-Corasick automaton for all keywords
-LINEAR_VERSION = "linear-1"
+LINEAR_VERSION = "linear-2"  # 2: character n-gram candidates
 MAX_CHARS = 30_000  # text beyond this adds little to a topic decision and costs time
 LEAD_CHARS = 300  # the "lead": title + this much of the text, a feature block of its own
+CHAR_CHARS = 1_000  # character n-grams read this much of title + text (their cost grows with length)
 TITLE_WEIGHT = 3  # a keyword in the title counts like this many in the body
 ANCHOR_MIN_HITS = 2  # relevance anchors needed in a long body when none is in the title
 ANCHOR_LONG_WORDS = 300  # a body shorter than this needs one anchor
@@ -129,8 +130,11 @@ class Candidate:
 CANDIDATES = (
     Candidate(("words",), 8.0),
     Candidate(("words", "lead"), 4.0),
+    Candidate(("words", "chars"), 4.0),
+    Candidate(("words", "chars"), 16.0),
     Candidate(("words", "lead", "keywords"), 2.0),
     Candidate(("words", "lead", "keywords"), 8.0),
+    Candidate(("words", "chars", "keywords"), 4.0),
 )
 SELECTION_FOLDS = 5
 
@@ -149,6 +153,9 @@ class LinearClassifier:
         self.version = LINEAR_VERSION
         self.words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, dtype=np.float32)
         self.lead = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, dtype=np.float32)
+        self.chars = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=2, dtype=np.float32
+        )
         self.chosen = CANDIDATES[0]
         self.selection: dict[str, float] = {}  # candidate -> cross-validated score
         self.cv_folds: list[dict[str, float]] = []  # per fold of the chosen candidate: example_f1, micro_f1
@@ -175,6 +182,9 @@ class LinearClassifier:
         if "words" in names:
             texts = [doc_text(title, text) for title, text in docs]
             out["words"] = self.words.fit_transform(texts) if fit else self.words.transform(texts)
+        if "chars" in names:
+            heads = [doc_text(title, text)[:CHAR_CHARS] for title, text in docs]
+            out["chars"] = self.chars.fit_transform(heads) if fit else self.chars.transform(heads)
         leads = [lead_text(title, text) for title, text in docs]
         if "lead" in names:
             out["lead"] = self.lead.fit_transform(leads) if fit else self.lead.transform(leads)
@@ -190,7 +200,8 @@ class LinearClassifier:
         self.at_least_one = all(labels)
         has_keywords = any(t.keywords for t in self.taxonomy.topics)
         candidates = [c for c in CANDIDATES if has_keywords or "keywords" not in c.blocks]
-        blocks = self.blocks(docs, ("words", "lead", "keywords" if has_keywords else ""), fit=True)
+        names = sorted({name for c in candidates for name in c.blocks})
+        blocks = self.blocks(docs, names, fit=True)
         best: tuple[float, Candidate, np.ndarray] | None = None
         for candidate in candidates:
             x = stack(blocks, candidate.blocks)
@@ -204,6 +215,9 @@ class LinearClassifier:
         self.cv_folds = fold_scores(oof, y, self.at_least_one)
         x = stack(blocks, self.chosen.blocks)
         self.models = [fit_one(x, y[:, j], self.chosen.c) for j in range(len(ids))]
+        for name in ("words", "lead", "chars"):  # the cached model keeps only the vocabularies it uses
+            if name not in self.chosen.blocks:
+                setattr(self, name, None)
         self.thresholds = [
             t.threshold or best_threshold(oof[:, j], y[:, j]) for j, t in enumerate(self.taxonomy.topics)
         ]
@@ -216,7 +230,10 @@ class LinearClassifier:
 
     def classify(self, docs: Sequence[tuple[str, str]]) -> list[Labels]:
         scores = self.scores(docs)
-        anchored = [self.counter.anchored(title, text) for title, text in docs]
+        if self.taxonomy.require_any:
+            anchored = [self.counter.anchored(title, text) for title, text in docs]
+        else:
+            anchored = [True] * len(docs)
         return decide(self.taxonomy, scores, self.thresholds, anchored, at_least_one=self.at_least_one)
 
 
