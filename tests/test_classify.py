@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import psycopg
 import pytest
 from typer.testing import CliRunner
@@ -180,6 +181,22 @@ def test_trained_taxonomy_learns_and_caches_by_hash(tmp_path: Path) -> None:
     assert reloaded is not model
     assert reloaded.classify(docs) == labels
     assert not reloaded.taxonomy.examples, "the cached model must not carry the training texts"
+
+
+def test_nb_logistic_weights_features_by_their_class_ratio() -> None:
+    from scipy import sparse
+
+    from pipeline.classify.models import NBLogistic
+
+    # feature 0 only in positives, feature 1 only in negatives, feature 2 everywhere
+    x = sparse.csr_matrix([[1, 0, 1], [2, 0, 1], [0, 1, 1], [0, 3, 1]] * 5, dtype=float)
+    y = np.array([1, 1, 0, 0] * 5)
+    model = NBLogistic(1.0).fit(x, y)
+    assert model.ratio[0] > 0 > model.ratio[1] and abs(model.ratio[2]) < 1e-6
+    proba = model.predict_proba(sparse.csr_matrix([[1, 0, 1], [0, 1, 1]], dtype=float))[:, 1]
+    assert proba[0] > 0.5 > proba[1]
+    counts_do_not_matter = model.predict_proba(sparse.csr_matrix([[7, 0, 1]], dtype=float))[:, 1]
+    assert counts_do_not_matter[0] == pytest.approx(proba[0]), "features are binary"
 
 
 # --- the archive ------------------------------------------------------------------------------------
