@@ -84,7 +84,7 @@ def bench_dataset(name: str, root: Path, repeat: int) -> None:
     train = read_split(split_path(dataset, "train", root))
     base = baseline([("", e.text) for _, e in train], [e.labels for _, e in train], taxonomy.topic_ids)
     ours, theirs = rate(model.classify, dev, repeat), rate(base, dev, repeat)
-    chosen = "+".join(model.chosen.blocks) if isinstance(model, models.LinearClassifier) else model.version
+    chosen = model.chosen.name if isinstance(model, models.LinearClassifier) else model.version
     print(
         f"{name:5s} newsflow {ours:8.0f} docs/s ({chosen}) | baseline words+chars LR {theirs:8.0f} docs/s | "
         f"ratio {ours / theirs:5.1f}x | train {train_cpu:5.1f} s CPU ({train_s:.1f} s wall) on {len(train)} "
