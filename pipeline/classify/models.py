@@ -2,10 +2,12 @@
 
 Two classifiers, chosen by what the taxonomy offers (measurements in docs/classification.md):
 
-- `LinearClassifier` when the taxonomy has labelled examples: TF-IDF word n-grams + character
-  n-grams + the taxonomy's keyword counts, one logistic regression per topic, and a threshold per
-  topic chosen on out-of-fold scores of the training data (or on a dev set via `tune`).
-- `RuleClassifier` when it has none: keyword evidence per topic, normalised by length.
+- `LinearClassifier` when the taxonomy has labelled examples: TF-IDF word n-grams, character
+  n-grams, the lead and the taxonomy's keyword counts; one logistic regression (plain or
+  naive-Bayes-weighted) per topic; blocks, learner and C chosen by cross-validation on the examples,
+  and a threshold per topic chosen on the out-of-fold scores. Nothing is tuned on a dev set.
+- `RuleClassifier` when it has none: keyword evidence per topic, normalised by length, counted by
+  one Aho-Corasick automaton (keywords.py).
 
 When the taxonomy names `relevance.require_any` patterns, a document that does not mention one of
 them enough is not relevant and gets no topics; otherwise a document is relevant when it gets a topic.
@@ -32,7 +34,7 @@ from pipeline.errors import ConfigError
 log = logging.getLogger(__name__)
 
 RULES_VERSION = "rules-2"  # 2: one Aho-Corasick automaton for all keywords
-LINEAR_VERSION = "linear-2"  # 2: character n-gram candidates
+LINEAR_VERSION = "linear-2"  # 2: character n-gram and NB-LR candidates
 MAX_CHARS = 30_000  # text beyond this adds little to a topic decision and costs time
 LEAD_CHARS = 300  # the "lead": title + this much of the text, a feature block of its own
 CHAR_CHARS = 1_000  # character n-grams read this much of title + text (their cost grows with length)
