@@ -120,7 +120,7 @@ def eval_classify_command(
     if report.cv:
         ex, mi = report.cv["example_f1"], report.cv["micro_f1"]
         cv = (f"{ex[0]:.4f} ± {ex[1]:.4f}", f"{mi[0]:.4f} ± {mi[1]:.4f}")
-        table.add_row("train CV, 5 folds: mean ± sd", *cv, "", "")
+        table.add_row("train, 5-fold CV", *cv, "", "")
     for split, s in report.scores.items():
         figures = (f"{s[k]:.4f}" for k in ("example_f1", "micro_f1", "macro_f1"))
         table.add_row(split, *figures, str(s["n"]))
