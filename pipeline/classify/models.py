@@ -2,10 +2,12 @@
 
 Two classifiers, chosen by what the taxonomy offers (measurements in docs/classification.md):
 
-- `LinearClassifier` when the taxonomy has labelled examples: TF-IDF word n-grams + character
-  n-grams + the taxonomy's keyword counts, one logistic regression per topic, and a threshold per
-  topic chosen on out-of-fold scores of the training data (or on a dev set via `tune`).
-- `RuleClassifier` when it has none: keyword evidence per topic, normalised by length.
+- `LinearClassifier` when the taxonomy has labelled examples: TF-IDF word n-grams, character
+  n-grams, the lead and the taxonomy's keyword counts; one logistic regression (plain or
+  naive-Bayes-weighted) per topic; blocks, learner and C chosen by cross-validation on the examples,
+  and a threshold per topic chosen on the out-of-fold scores. Nothing is tuned on a dev set.
+- `RuleClassifier` when it has none: keyword evidence per topic, normalised by length, counted by
+  one Aho-Corasick automaton (keywords.py).
 
 When the taxonomy names `relevance.require_any` patterns, a document that does not mention one of
 them enough is not relevant and gets no topics; otherwise a document is relevant when it gets a topic.
@@ -25,15 +27,17 @@ import joblib
 import numpy as np
 from scipy import sparse
 
+from pipeline.classify.keywords import KeywordMatcher
 from pipeline.classify.taxonomy import Taxonomy
 from pipeline.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-RULES_VERSION = "rules-1"
-LINEAR_VERSION = "linear-1"
+RULES_VERSION = "rules-2"  # 2: one Aho-Corasick automaton for all keywords
+LINEAR_VERSION = "linear-2"  # 2: character n-gram and NB-LR candidates
 MAX_CHARS = 30_000  # text beyond this adds little to a topic decision and costs time
 LEAD_CHARS = 300  # the "lead": title + this much of the text, a feature block of its own
+CHAR_CHARS = 1_000  # character n-grams read this much of title + text (their cost grows with length)
 TITLE_WEIGHT = 3  # a keyword in the title counts like this many in the body
 ANCHOR_MIN_HITS = 2  # relevance anchors needed in a long body when none is in the title
 ANCHOR_LONG_WORDS = 300  # a body shorter than this needs one anchor
@@ -62,28 +66,33 @@ def doc_text(title: str | None, text: str | None) -> str:
 
 
 class KeywordCounter:
-    """Counts each topic's keyword matches, title matches weighted."""
+    """Counts each topic's keyword matches (title matches weighted) and the relevance anchors, all in
+    one scan of the title and one of the text (keywords.KeywordMatcher: one Aho-Corasick automaton)."""
 
     def __init__(self, taxonomy: Taxonomy) -> None:
-        self.patterns = [t.keyword_pattern() for t in taxonomy.topics]
-        self.anchor = taxonomy.relevance_pattern()
+        self.topics = len(taxonomy.topics)
+        self.has_anchor = bool(taxonomy.require_any)
+        self.matcher = KeywordMatcher([t.keywords for t in taxonomy.topics] + [taxonomy.require_any])
+
+    def evidence(self, title: str, text: str) -> tuple[list[float], bool, int]:
+        """(weighted keyword hits per topic, whether the document names the relevance anchors enough,
+        words in the text)."""
+        body = (text or "")[:MAX_CHARS]
+        words = len(body.split())
+        in_title = self.matcher.counts(title) if title else [0] * (self.topics + 1)
+        in_body = self.matcher.counts(body)
+        counts = [float(TITLE_WEIGHT * in_title[j] + in_body[j]) for j in range(self.topics)]
+        if not self.has_anchor or in_title[-1]:
+            return counts, True, words
+        needed = ANCHOR_MIN_HITS if words >= ANCHOR_LONG_WORDS else 1
+        return counts, in_body[-1] >= needed, words
 
     def counts(self, title: str, text: str) -> list[float]:
-        title, body = (title or ""), (text or "")[:MAX_CHARS]
-        return [
-            (TITLE_WEIGHT * len(p.findall(title)) + len(p.findall(body))) if p is not None else 0.0
-            for p in self.patterns
-        ]
+        return self.evidence(title, text)[0]
 
     def anchored(self, title: str, text: str) -> bool:
         """Whether a document mentions the relevance anchors enough (always, without anchors)."""
-        if self.anchor is None:
-            return True
-        if self.anchor.search(title or ""):
-            return True
-        body = (text or "")[:MAX_CHARS]
-        needed = ANCHOR_MIN_HITS if len(body.split()) >= ANCHOR_LONG_WORDS else 1
-        return len(self.anchor.findall(body)) >= needed
+        return self.evidence(title, text)[1]
 
 
 class RuleClassifier:
@@ -96,19 +105,19 @@ class RuleClassifier:
         self.version = RULES_VERSION
 
     def scores(self, docs: Sequence[tuple[str, str]]) -> np.ndarray:
-        rows = []
+        return self._scores_and_anchors(docs)[0]
+
+    def _scores_and_anchors(self, docs: Sequence[tuple[str, str]]) -> tuple[np.ndarray, list[bool]]:
+        rows, anchored = [], []
         for title, text in docs:
-            words = len((text or "")[:MAX_CHARS].split())
+            counts, ok, words = self.counter.evidence(title, text)
             norm = 1.0 + words / 1000.0
-            rows.append([1.0 - math.exp(-(c / norm) / RULE_SCALE) for c in self.counter.counts(title, text)])
-        return np.asarray(rows, dtype=float).reshape(len(docs), len(self.taxonomy.topics))
+            rows.append([1.0 - math.exp(-(c / norm) / RULE_SCALE) for c in counts])
+            anchored.append(ok)
+        return np.asarray(rows, dtype=float).reshape(len(docs), len(self.taxonomy.topics)), anchored
 
     def classify(self, docs: Sequence[tuple[str, str]]) -> list[Labels]:
-        anchored = [self.counter.anchored(title, text) for title, text in docs]
-        scores = np.zeros((len(docs), len(self.taxonomy.topics)))
-        keep = [i for i, ok in enumerate(anchored) if ok]  # off-topic documents need no scoring
-        if keep:
-            scores[keep] = self.scores([docs[i] for i in keep])
+        scores, anchored = self._scores_and_anchors(docs)
         return decide(self.taxonomy, scores, self.thresholds, anchored, at_least_one=False)
 
 
@@ -116,15 +125,25 @@ class RuleClassifier:
 class Candidate:
     """One feature set and regularisation strength tried by cross-validation on the examples."""
 
-    blocks: tuple[str, ...]  # of "words", "lead", "keywords"
+    blocks: tuple[str, ...]  # of "words", "chars", "lead", "keywords"
     c: float
+    nb: bool = False  # naive-Bayes-weighted logistic regression on binary features (NB-SVM)
+
+    @property
+    def name(self) -> str:
+        return f"{'+'.join(self.blocks)} C={self.c:g}" + (" NB" if self.nb else "")
 
 
 CANDIDATES = (
     Candidate(("words",), 8.0),
     Candidate(("words", "lead"), 4.0),
+    Candidate(("words", "chars"), 4.0),
+    Candidate(("words", "chars"), 16.0),
+    Candidate(("words", "chars"), 0.1, nb=True),
+    Candidate(("words", "chars"), 1.0, nb=True),
     Candidate(("words", "lead", "keywords"), 2.0),
     Candidate(("words", "lead", "keywords"), 8.0),
+    Candidate(("words", "chars", "keywords"), 4.0),
 )
 SELECTION_FOLDS = 5
 
@@ -143,8 +162,12 @@ class LinearClassifier:
         self.version = LINEAR_VERSION
         self.words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, dtype=np.float32)
         self.lead = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, dtype=np.float32)
+        self.chars = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=2, dtype=np.float32
+        )
         self.chosen = CANDIDATES[0]
         self.selection: dict[str, float] = {}  # candidate -> cross-validated score
+        self.cv_folds: list[dict[str, float]] = []  # per fold of the chosen candidate: example_f1, micro_f1
         self.models: list[object] = []
         self.thresholds: list[float] = []
         self.at_least_one = False
@@ -168,6 +191,9 @@ class LinearClassifier:
         if "words" in names:
             texts = [doc_text(title, text) for title, text in docs]
             out["words"] = self.words.fit_transform(texts) if fit else self.words.transform(texts)
+        if "chars" in names:
+            heads = [doc_text(title, text)[:CHAR_CHARS] for title, text in docs]
+            out["chars"] = self.chars.fit_transform(heads) if fit else self.chars.transform(heads)
         leads = [lead_text(title, text) for title, text in docs]
         if "lead" in names:
             out["lead"] = self.lead.fit_transform(leads) if fit else self.lead.transform(leads)
@@ -183,19 +209,24 @@ class LinearClassifier:
         self.at_least_one = all(labels)
         has_keywords = any(t.keywords for t in self.taxonomy.topics)
         candidates = [c for c in CANDIDATES if has_keywords or "keywords" not in c.blocks]
-        blocks = self.blocks(docs, ("words", "lead", "keywords" if has_keywords else ""), fit=True)
+        names = sorted({name for c in candidates for name in c.blocks})
+        blocks = self.blocks(docs, names, fit=True)
         best: tuple[float, Candidate, np.ndarray] | None = None
         for candidate in candidates:
             x = stack(blocks, candidate.blocks)
-            oof = out_of_fold(x, y, candidate.c)
+            oof = out_of_fold(x, y, candidate.c, nb=candidate.nb)
             quality = oof_quality(oof, y, self.at_least_one)
-            self.selection[f"{'+'.join(candidate.blocks)} C={candidate.c:g}"] = round(quality, 4)
+            self.selection[candidate.name] = round(quality, 4)
             if best is None or quality > best[0] + 1e-9:
                 best = (quality, candidate, oof)
         assert best is not None
         _, self.chosen, oof = best
+        self.cv_folds = fold_scores(oof, y, self.at_least_one)
         x = stack(blocks, self.chosen.blocks)
-        self.models = [fit_one(x, y[:, j], self.chosen.c) for j in range(len(ids))]
+        self.models = [fit_one(x, y[:, j], self.chosen.c, self.chosen.nb) for j in range(len(ids))]
+        for name in ("words", "lead", "chars"):  # the cached model keeps only the vocabularies it uses
+            if name not in self.chosen.blocks:
+                setattr(self, name, None)
         self.thresholds = [
             t.threshold or best_threshold(oof[:, j], y[:, j]) for j, t in enumerate(self.taxonomy.topics)
         ]
@@ -206,15 +237,12 @@ class LinearClassifier:
         columns = [positive_proba(m, x) for m in self.models]
         return np.column_stack(columns).reshape(len(docs), len(self.models))
 
-    def tune(self, docs: Sequence[tuple[str, str]], labels: Sequence[frozenset[str]]) -> None:
-        """Choose each topic's threshold on held-out labelled documents (a dev split)."""
-        y = label_matrix(labels, self.taxonomy.topic_ids)
-        s = self.scores(docs)
-        self.thresholds = [t.threshold or best_threshold(s[:, j], y[:, j]) for j, t in enumerate(self.taxonomy.topics)]
-
     def classify(self, docs: Sequence[tuple[str, str]]) -> list[Labels]:
         scores = self.scores(docs)
-        anchored = [self.counter.anchored(title, text) for title, text in docs]
+        if self.taxonomy.require_any:
+            anchored = [self.counter.anchored(title, text) for title, text in docs]
+        else:
+            anchored = [True] * len(docs)
         return decide(self.taxonomy, scores, self.thresholds, anchored, at_least_one=self.at_least_one)
 
 
@@ -227,38 +255,99 @@ def stack(blocks: dict[str, Any], names: Sequence[str]) -> sparse.csr_matrix:
     return sparse.hstack([blocks[name] for name in names]).tocsr()
 
 
-def fit_one(x: sparse.csr_matrix, y: np.ndarray, c: float) -> object:
+def fit_one(x: sparse.csr_matrix, y: np.ndarray, c: float, nb: bool = False) -> object:
     from sklearn.dummy import DummyClassifier
     from sklearn.linear_model import LogisticRegression
 
     if y.min() == y.max():  # a topic with no (or only) positive examples
         return DummyClassifier(strategy="constant", constant=int(y[0])).fit(x, y)
+    if nb:
+        return NBLogistic(c).fit(x, y)
     return LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(x, y)
 
 
-def out_of_fold(x: sparse.csr_matrix, y: np.ndarray, c: float, folds: int = SELECTION_FOLDS) -> np.ndarray:
+class NBLogistic:
+    """NB-SVM (Wang & Manning 2012) with a logistic loss: binary features, each scaled by its
+    naive-Bayes log-count ratio r = log((p / |p|) / (q / |q|)) (p, q: smoothed feature counts in the
+    positive and negative examples), then a logistic regression. The ratio is learned from the
+    training rows only, so inside cross-validation it never sees the held-out fold."""
+
+    def __init__(self, c: float, alpha: float = 1.0) -> None:
+        self.c, self.alpha = c, alpha
+        self.ratio = np.zeros(0, dtype=np.float32)
+        self.model: Any = None
+        self.classes_: Any = None
+
+    def _scaled(self, x: sparse.csr_matrix) -> sparse.csr_matrix:
+        binary = (x > 0).astype(np.float32)
+        return sparse.csr_matrix(binary.multiply(self.ratio))
+
+    def fit(self, x: sparse.csr_matrix, y: np.ndarray) -> NBLogistic:
+        from sklearn.linear_model import LogisticRegression
+
+        binary = (x > 0).astype(np.float32)
+        p = np.asarray(binary[y == 1].sum(axis=0)).ravel() + self.alpha
+        q = np.asarray(binary[y == 0].sum(axis=0)).ravel() + self.alpha
+        self.ratio = np.log((p / p.sum()) / (q / q.sum())).astype(np.float32)
+        self.model = LogisticRegression(C=self.c, max_iter=3000, class_weight="balanced").fit(self._scaled(x), y)
+        self.classes_ = self.model.classes_
+        return self
+
+    def predict_proba(self, x: sparse.csr_matrix) -> np.ndarray:
+        return np.asarray(self.model.predict_proba(self._scaled(x)))
+
+
+def out_of_fold(
+    x: sparse.csr_matrix, y: np.ndarray, c: float, k: int = SELECTION_FOLDS, nb: bool = False
+) -> np.ndarray:
     """Scores of every example from a model that did not see it (k-fold)."""
+    oof = np.zeros(y.shape, dtype=float)
+    for train, test in folds(len(y), k):
+        for j in range(y.shape[1]):
+            oof[test, j] = positive_proba(fit_one(x[train], y[train, j], c, nb), x[test])
+    return oof
+
+
+def folds(n: int, k: int = SELECTION_FOLDS) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The k train/test index splits every cross-validation here uses (shuffled, fixed seed)."""
     from sklearn.model_selection import KFold
 
-    oof = np.zeros(y.shape, dtype=float)
-    for train, test in KFold(min(folds, len(y)), shuffle=True, random_state=13).split(x):
-        for j in range(y.shape[1]):
-            oof[test, j] = positive_proba(fit_one(x[train], y[train, j], c), x[test])
-    return oof
+    return list(KFold(min(k, n), shuffle=True, random_state=13).split(np.zeros(n)))
+
+
+def predict_sets(scores: np.ndarray, thresholds: Sequence[float], at_least_one: bool) -> np.ndarray:
+    """Boolean label matrix: scores at or above the thresholds, the best topic if one is required."""
+    pred = scores >= np.asarray(thresholds)
+    if at_least_one and scores.shape[1]:
+        empty = ~pred.any(axis=1)
+        pred[empty, scores[empty].argmax(axis=1)] = True
+    return pred
+
+
+def set_scores(pred: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """example-F1 (both empty scores 1) and micro-F1 of a boolean prediction matrix."""
+    inter = (pred & (y == 1)).sum(axis=1)
+    sizes = pred.sum(axis=1) + y.sum(axis=1)
+    example = np.where(sizes == 0, 1.0, 2 * inter / np.maximum(sizes, 1)).mean() if len(y) else 0.0
+    micro = 2 * inter.sum() / max(sizes.sum(), 1)
+    return {"example_f1": float(example), "micro_f1": float(micro)}
 
 
 def oof_quality(oof: np.ndarray, y: np.ndarray, at_least_one: bool) -> float:
     """Mean of example-F1 and micro-F1 of out-of-fold scores at per-topic best thresholds."""
     thresholds = [best_threshold(oof[:, j], y[:, j]) for j in range(y.shape[1])]
-    pred = oof >= np.asarray(thresholds)
-    if at_least_one:
-        empty = ~pred.any(axis=1)
-        pred[empty, oof[empty].argmax(axis=1)] = True
-    inter = (pred & (y == 1)).sum(axis=1)
-    sizes = pred.sum(axis=1) + y.sum(axis=1)
-    example = np.where(sizes == 0, 1.0, 2 * inter / np.maximum(sizes, 1)).mean()
-    micro = 2 * inter.sum() / max(sizes.sum(), 1)
-    return float((example + micro) / 2)
+    quality = set_scores(predict_sets(oof, thresholds, at_least_one), y)
+    return (quality["example_f1"] + quality["micro_f1"]) / 2
+
+
+def fold_scores(oof: np.ndarray, y: np.ndarray, at_least_one: bool) -> list[dict[str, float]]:
+    """An honest per-fold estimate: each fold is scored at thresholds chosen on the *other* folds'
+    out-of-fold scores, so no fold's labels choose its own thresholds."""
+    out = []
+    for train, test in folds(len(y)):
+        thresholds = [best_threshold(oof[train, j], y[train, j]) for j in range(y.shape[1])]
+        out.append(set_scores(predict_sets(oof[test], thresholds, at_least_one), y[test]))
+    return out
 
 
 def positive_proba(model: object, x: sparse.csr_matrix) -> np.ndarray:
