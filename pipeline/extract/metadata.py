@@ -363,10 +363,40 @@ def choose_date(
 # Lower-case words that belong to names (de la Cruz, van Dijk, bin Salman); any other lower-case word
 # makes a phrase ("Syrian defense ministries"), not a name.
 NAME_PARTICLES = frozenset(
-    "al el bin ibn abu bint de da das dos do du del della der den di la le lo van von ter ten zu y e".split()
+    [
+        "al",
+        "el",
+        "bin",
+        "ibn",
+        "abu",
+        "bint",
+        "de",
+        "da",
+        "das",
+        "dos",
+        "do",
+        "du",
+        "del",
+        "della",
+        "der",
+        "den",
+        "di",
+        "la",
+        "le",
+        "lo",
+        "van",
+        "von",
+        "ter",
+        "ten",
+        "zu",
+        "y",
+        "e",
+    ]
 )
 # A name does not start with an article ("The Russian" is a fragment of a sentence).
-_LEADING_ARTICLE = frozenset("the a an der die das le la les el los las il lo gli".split())
+_LEADING_ARTICLE = frozenset(
+    ["the", "a", "an", "der", "die", "das", "le", "la", "les", "el", "los", "las", "il", "lo", "gli"]
+)
 _NAME_PUNCTUATION = re.compile(r"[()\[\]{}<>!?\"“”«»:;|#*=+]")
 
 
