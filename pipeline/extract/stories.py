@@ -12,13 +12,22 @@ around it alone:
    "Lesen Sie auch", "À lire aussi": lines.RELATED) is removed: the heading's container when the
    heading opens it, else the heading and the lists and link blocks that follow it (the article may
    go on after a "More:" box).
-3. When the page has several `<article>` elements and the main heading sits in a container with text of
-   its own, every `<article>` that does not hold the main heading is another story and is removed.
+3. When the page marks its own story as an `<article>` (one holding the main heading and the main
+   body, with text of its own), every `<article>` outside it is another story and is removed.
+
+Two safeguards keep a rule from taking the article itself (a blog's `<h1>` is often the site's name,
+and some sites give the article's own container a name like `read_more` or `tag-trending`):
+
+- The page's main body, the element whose own paragraphs hold the most words, and every container
+  around it are left alone, as the main heading is.
+- A rule removes nothing when what it would remove, added to what earlier rules removed, leaves less
+  than MIN_KEPT_SHARE of the page's paragraph words.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from lxml.html import HtmlElement
 
@@ -40,6 +49,8 @@ _WORD = re.compile(r"\w+")
 # A container "has text of its own" with this many words outside the `<article>` elements it holds.
 OWN_TEXT_WORDS = 80
 HEADING_MAX_WORDS = 8
+# The rules together must leave at least this share of the page's paragraph words.
+MIN_KEPT_SHARE = 1 / 3
 # A block after such a heading whose words are mostly link text is a teaser.
 TEASER_LINK_SHARE = 0.5
 
@@ -72,7 +83,8 @@ def _label(elem: HtmlElement) -> str:
     return f"{elem.get('class') or ''} {elem.get('id') or ''}"
 
 
-def drop_named_containers(tree: HtmlElement, keep: set[HtmlElement]) -> int:
+def named_containers(tree: HtmlElement, keep: set[HtmlElement]) -> list[HtmlElement]:
+    """Containers named for other stories (outermost only)."""
     doomed = [
         elem
         for elem in tree.iter("div", "section", "aside", "ul", "ol", "nav", "article", "footer")
@@ -81,12 +93,12 @@ def drop_named_containers(tree: HtmlElement, keep: set[HtmlElement]) -> int:
         and _OTHER_STORIES.search(_label(elem))
         and not _OWN_TEXT_NAME.search(_label(elem))
     ]
-    removed = 0
-    for elem in doomed:
-        if elem.getparent() is not None and not any(a in doomed for a in elem.iterancestors()):
-            _remove(elem)
-            removed += 1
-    return removed
+    return _outermost(doomed)
+
+
+def _outermost(elems: list[HtmlElement]) -> list[HtmlElement]:
+    chosen = set(elems)
+    return [e for e in elems if not any(a in chosen for a in e.iterancestors())]
 
 
 def _announces_others(elem: HtmlElement) -> bool:
@@ -94,11 +106,12 @@ def _announces_others(elem: HtmlElement) -> bool:
     return 0 < _words(text) <= HEADING_MAX_WORDS and bool(_ANNOUNCES_OTHERS.match(text))
 
 
-def drop_announced_blocks(tree: HtmlElement, keep: set[HtmlElement]) -> int:
-    removed = 0
+def announced_blocks(tree: HtmlElement, keep: set[HtmlElement]) -> list[HtmlElement]:
+    """Blocks opened by a heading that announces other stories."""
+    doomed: list[HtmlElement] = []
     for heading in [h for h in tree.iter(*_HEADING_TAGS) if _announces_others(h)]:
-        if heading.getparent() is None or heading in keep:
-            continue  # already removed with an earlier block
+        if heading in keep or heading in doomed or any(a in doomed for a in heading.iterancestors()):
+            continue  # inside a block already chosen
         block = heading
         # climb while the block opens its container (nothing with text before it)
         while True:
@@ -110,14 +123,12 @@ def drop_announced_blocks(tree: HtmlElement, keep: set[HtmlElement]) -> int:
                 break
             block = parent
         if block is not heading:
-            _remove(block)
+            doomed.append(block)
         else:
             # the heading amid other blocks: it and the teasers after it (lists, links), up to the
             # next block of text of its own (the article may go on after a "More:" box)
-            for sibling in [block, *_teasers_after(block, keep)]:
-                _remove(sibling)
-        removed += 1
-    return removed
+            doomed.extend([block, *_teasers_after(block, keep)])
+    return _outermost(doomed)
 
 
 def _link_share(elem: HtmlElement) -> float:
@@ -156,31 +167,62 @@ def _inner_article(elem: HtmlElement, container: HtmlElement) -> HtmlElement | N
     return None
 
 
-def drop_other_articles(tree: HtmlElement, heading: HtmlElement | None) -> int:
-    if heading is None:
-        return 0
-    articles = [a for a in tree.iter("article") if a not in set(heading.iterancestors())]
-    if not articles or len(articles) + int(any(a.tag == "article" for a in heading.iterancestors())) < 2:
-        return 0
-    home = next(
-        (a for a in heading.iterancestors() if a.tag not in _PAGE_LEVEL and _own_words(a) >= OWN_TEXT_WORDS), None
-    )
-    if home is None:
-        return 0
-    removed = 0
-    for article in articles:
-        if article.getparent() is not None and not any(a in articles for a in article.iterancestors()):
-            _remove(article)
-            removed += 1
-    return removed
+def other_articles(
+    tree: HtmlElement, heading: HtmlElement | None, body: HtmlElement | None, keep: set[HtmlElement]
+) -> list[HtmlElement]:
+    """The `<article>` elements outside the page's own story, when the page marks that story as an
+    `<article>` holding both the main heading and the main body, with text of its own."""
+    if heading is None or body is None:
+        return []
+    home = next((a for a in heading.iterancestors() if a.tag == "article"), None)
+    if home is None or home not in set(body.iterancestors()) or _own_words(home) < OWN_TEXT_WORDS:
+        return []
+    inside = set(home.iter("article"))
+    return _outermost([a for a in tree.iter("article") if a not in inside and a not in keep])
+
+
+def main_body(tree: HtmlElement) -> HtmlElement | None:
+    """The element whose own paragraphs (its `<p>` children) hold the most words."""
+    words: dict[HtmlElement, int] = {}
+    for p in tree.iter("p"):
+        parent = p.getparent()
+        if parent is not None:
+            words[parent] = words.get(parent, 0) + _words(p.text_content())
+    return max(words, key=words.__getitem__) if words else None
+
+
+def _paragraph_words(elem: HtmlElement, paragraphs: bool) -> int:
+    """Words in the element's outermost paragraphs (or in all its text, on pages without any)."""
+    if not paragraphs:
+        return _words(elem.text_content())
+    found = [elem] if elem.tag == "p" else list(elem.iter("p"))
+    return sum(_words(p.text_content()) for p in found if not any(a.tag == "p" for a in p.iterancestors()))
 
 
 def drop_other_stories(tree: HtmlElement, titles: tuple[str | None, ...]) -> dict[str, int]:
-    """Remove other stories from the page (in place); how many blocks each rule removed."""
+    """Remove other stories from the page (in place); how many blocks each rule removed, and how many
+    rules were held back because they would have left too little of the page's text."""
     heading = main_heading(tree, titles)
-    keep = _protected(heading)
-    return {
-        "other_story_container": drop_named_containers(tree, keep),
-        "other_story_heading": drop_announced_blocks(tree, keep),
-        "other_article": drop_other_articles(tree, heading),
-    }
+    body = main_body(tree)
+    keep = _protected(heading) | _protected(body)
+    paragraphs = body is not None
+    total = _paragraph_words(tree, paragraphs)
+    budget = total * (1 - MIN_KEPT_SHARE)
+    removed_words = 0
+    counts = {"other_story_container": 0, "other_story_heading": 0, "other_article": 0, "other_story_unsafe": 0}
+    rules: list[tuple[str, Callable[[], list[HtmlElement]]]] = [
+        ("other_story_container", lambda: named_containers(tree, keep)),
+        ("other_story_heading", lambda: announced_blocks(tree, keep)),
+        ("other_article", lambda: other_articles(tree, heading, body, keep)),
+    ]
+    for name, rule in rules:
+        doomed = [e for e in rule() if e.getparent() is not None]
+        cost = sum(_paragraph_words(e, paragraphs) for e in doomed)
+        if removed_words + cost > budget:
+            counts["other_story_unsafe"] += 1
+            continue
+        for elem in doomed:
+            _remove(elem)
+        removed_words += cost
+        counts[name] = len(doomed)
+    return counts
