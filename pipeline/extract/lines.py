@@ -233,12 +233,14 @@ AFTER_COPYRIGHT_MAX_WORDS = 30
 
 def drop_after_copyright(lines: list[str]) -> tuple[list[str], int]:
     """Remove the few short lines that follow the last copyright line closing the text."""
+    words_after = 0
     for index in range(len(lines) - 1, -1, -1):
         if boilerplate_kind(lines[index]) == "copyright":
-            after = lines[index + 1 :]
-            if after and sum(word_count(line) for line in after) <= AFTER_COPYRIGHT_MAX_WORDS:
-                return lines[: index + 1], len(after)
-            break
+            after = len(lines) - index - 1
+            return (lines[: index + 1], after) if after else (lines, 0)
+        words_after += word_count(lines[index])
+        if words_after > AFTER_COPYRIGHT_MAX_WORDS:
+            break  # a copyright line further up would be followed by too much
     return lines, 0
 
 

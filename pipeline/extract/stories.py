@@ -181,32 +181,36 @@ def other_articles(
     return _outermost([a for a in tree.iter("article") if a not in inside and a not in keep])
 
 
-def main_body(tree: HtmlElement) -> HtmlElement | None:
-    """The element whose own paragraphs (its `<p>` children) hold the most words."""
+def main_body(tree: HtmlElement) -> tuple[HtmlElement | None, int]:
+    """The element whose own paragraphs (its `<p>` children) hold the most words, and the words in all
+    the page's paragraphs."""
     words: dict[HtmlElement, int] = {}
+    total = 0
     for p in tree.iter("p"):
         parent = p.getparent()
         if parent is not None:
-            words[parent] = words.get(parent, 0) + _words(p.text_content())
-    return max(words, key=words.__getitem__) if words else None
+            count = _words(p.text_content())
+            words[parent] = words.get(parent, 0) + count
+            total += count
+    return (max(words, key=words.__getitem__) if words else None), total
 
 
 def _paragraph_words(elem: HtmlElement, paragraphs: bool) -> int:
-    """Words in the element's outermost paragraphs (or in all its text, on pages without any)."""
+    """Words in the element's paragraphs (or in all its text, on pages without any)."""
     if not paragraphs:
         return _words(elem.text_content())
-    found = [elem] if elem.tag == "p" else list(elem.iter("p"))
-    return sum(_words(p.text_content()) for p in found if not any(a.tag == "p" for a in p.iterancestors()))
+    return sum(_words(p.text_content()) for p in elem.iter("p"))
 
 
 def drop_other_stories(tree: HtmlElement, titles: tuple[str | None, ...]) -> dict[str, int]:
     """Remove other stories from the page (in place); how many blocks each rule removed, and how many
     rules were held back because they would have left too little of the page's text."""
     heading = main_heading(tree, titles)
-    body = main_body(tree)
+    body, total = main_body(tree)
     keep = _protected(heading) | _protected(body)
     paragraphs = body is not None
-    total = _paragraph_words(tree, paragraphs)
+    if not paragraphs:
+        total = _words(tree.text_content())
     budget = total * (1 - MIN_KEPT_SHARE)
     removed_words = 0
     counts = {"other_story_container": 0, "other_story_heading": 0, "other_article": 0, "other_story_unsafe": 0}
