@@ -76,6 +76,46 @@ def test_related_box_amid_the_article_keeps_the_text_after_it() -> None:
     assert "After the box." in found.text and "Another story" not in found.text
 
 
+def _sentences(topic: str, n: int = 6) -> str:
+    return " ".join(f"The {topic} report, part {i}, was read out to the assembly on Monday evening." for i in range(n))
+
+
+def test_blog_whose_h1_is_the_site_name_keeps_its_post() -> None:
+    # the headline is the site's name, outside the post's <article>, above text of its own
+    page = (
+        "<html><body><div id='page'><header><h1>Gormulus</h1>"
+        f"<p>{_sentences('about')}</p></header>"
+        f"<article class='post'><h2>Der Beitrag</h2><p>{_sentences('budget')}</p><p>{_sentences('harbour')}</p>"
+        "</article><article class='teaser'><h3><a href='/b'>Older post</a></h3><p>An older post.</p></article>"
+        "</div></body></html>"
+    )
+    found = extract(page, "https://gormulus.example/2012/12/post", now=NOW)
+    assert "The harbour report, part 5" in found.text
+    assert found.dropped.get("other_article", 0) == 0
+
+
+@pytest.mark.parametrize("name", ["read_more", "post tag-trending", "article related-content"])
+def test_article_container_named_like_other_stories_keeps_its_text(name: str) -> None:
+    page = (
+        f"<html><body><h1>Council budget</h1><div class='{name}'><p>{_sentences('budget')}</p>"
+        f"<p>{_sentences('harbour')}</p></div><div class='related-links'><a href='/x'>Another story</a></div>"
+        "</body></html>"
+    )
+    found = extract(page, "https://news.example/a", now=NOW)
+    assert "The harbour report, part 5" in found.text and "Another story" not in found.text
+
+
+def test_rule_that_would_take_most_of_the_text_removes_nothing() -> None:
+    parts = "".join(
+        f"<div class='related-part'><p>{_sentences(topic)}</p></div>"
+        for topic in ("budget", "harbour", "school", "bridge")
+    )
+    page = f"<html><body><h1>Council budget</h1><div>{parts}</div></body></html>"
+    found = extract(page, "https://news.example/a", now=NOW)
+    assert all(f"The {topic} report, part 5" in found.text for topic in ("budget", "harbour", "school", "bridge"))
+    assert found.dropped.get("other_story_unsafe") == 1
+
+
 def test_length_of_scripts_without_spaces_is_in_characters() -> None:
     chinese = "国务院今天召开常务会议，研究部署进一步做好防汛抗旱工作。" * 15
     assert text_length(chinese) == len(chinese) - chinese.count("，") - chinese.count("。")
