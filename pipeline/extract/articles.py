@@ -20,7 +20,7 @@ import psycopg
 
 from pipeline.errors import ItemFailed, Skip
 from pipeline.extract import store
-from pipeline.extract.core import EXTRACTOR_VERSION, Extraction, extract_many
+from pipeline.extract.core import EXTRACTOR_VERSION, Extraction, extract_many, text_length
 from pipeline.fetch.store import RawPage, load_raw_pages
 from pipeline.runs import Counts
 from pipeline.settings import Settings
@@ -72,7 +72,7 @@ def _identity(page: RawPage, found: Extraction) -> str:
 
 
 def build_article(page: RawPage, found: Extraction, min_words: int) -> ArticleRow:
-    words = len(found.text.split())
+    words = text_length(found.text)  # characters in scripts without spaces
     if words < min_words:
         raise Skip("too_short", f"{words} words")
     url = _identity(page, found)
@@ -113,7 +113,9 @@ def extract_batch(
         else:
             pages.append(page)
     results = extract_many(
-        [(p.body, p.final_url or p.url) for p in pages], sites=lambda source: store.load_site_profile(conn, source)
+        [(p.body, p.final_url or p.url) for p in pages],
+        sites=lambda source: store.load_site_profile(conn, source),
+        charsets=[p.charset for p in pages],
     )
     for page, found in zip(pages, results, strict=True):
         outcomes[page.id] = _outcome(page, found, settings.min_article_words)

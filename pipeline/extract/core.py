@@ -33,15 +33,30 @@ __all__ = [
     "extract",
     "extract_many",
     "learn_site_profile",
+    "text_length",
     "unfiltered_text",
 ]
 
-EXTRACTOR_VERSION = f"newsflow-extract/3 trafilatura/{version('trafilatura')}"
+EXTRACTOR_VERSION = f"newsflow-extract/4 trafilatura/{version('trafilatura')}"
 _BLANK_LINES = re.compile(r"\n\s*\n+")
-_WORD = re.compile(r"\w+", re.UNICODE)
-# Fewer words than this is a menu item or a caption, not article text. (How long an article must be
-# to be kept is the caller's policy: settings.min_article_words.)
+# Scripts written without spaces between words (Chinese, Japanese kana, Thai, Lao, Khmer, Myanmar,
+# Tibetan): their length is counted in characters.
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u31f0-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]"
+)
+# Less than this is a menu item or a caption, not article text. (How long an article must be to be
+# kept is the caller's policy: settings.min_article_words, in the same unit.)
 MIN_TEXT_WORDS = 5
+
+
+def text_length(text: str) -> int:
+    """The text's length in its scripts' own units: words where words are separated by spaces (any
+    alphabet, combining marks included: Bengali, Devanagari...), characters in scripts without
+    spaces (Chinese, Japanese, Thai...)."""
+    unspaced = len(_UNSPACED.findall(text))
+    spaced = _UNSPACED.sub(" ", text) if unspaced else text
+    return unspaced + sum(1 for token in spaced.split() if any(c.isalnum() for c in token))
 
 
 @dataclass
@@ -79,6 +94,10 @@ def _extract_unfiltered(tree: HtmlElement, url: str | None, now: datetime) -> Ex
     meta = page_metadata(tree, url, now)
     found = main_text(tree, url or meta.canonical_url, meta)
     text = _tidy(found.text)
+    if meta.article_body and text_length(text) < MIN_TEXT_WORDS <= text_length(meta.article_body):
+        # trafilatura found no text where the page publishes its article body as data (JSON-LD)
+        text = _tidy(meta.article_body)
+        found.dropped["from_jsonld_body"] = 1
     return Extraction(
         url=url,
         canonical_url=meta.canonical_url,
@@ -104,7 +123,7 @@ def _finish(result: Extraction, site: SiteProfile | None) -> Extraction:
         if removed:
             result.dropped["site_boilerplate"] = removed
         result.text = _tidy(result.text)
-    if len(_WORD.findall(result.text)) < MIN_TEXT_WORDS:
+    if text_length(result.text) < MIN_TEXT_WORDS:
         raise Skip("no_text", f"{result.url or ''} {result.text[:80]!r}".strip())
     result.language = detect_language(result.text, result.meta.html_lang if result.meta else None)
     return result
@@ -116,11 +135,13 @@ def extract(
     *,
     site: SiteProfile | None = None,
     now: datetime | None = None,
+    charset: str | None = None,
 ) -> Extraction:
-    """Main text and metadata of one page. Raises Skip("not_html"), Skip("too_large"),
-    Skip("no_text") or Skip("invalid_url") (a URL that urllib cannot split)."""
+    """Main text and metadata of one page (bytes decoded with `charset` when given, e.g. the one stored
+    at fetch time). Raises Skip("not_html"), Skip("too_large"), Skip("no_text") or Skip("invalid_url")
+    (a URL that urllib cannot split)."""
     _check_url(url)
-    tree = parse_html(decode_html(html))
+    tree = parse_html(decode_html(html, charset))
     return _finish(_extract_unfiltered(tree, url, now or datetime.now(UTC)), site)
 
 
@@ -173,18 +194,23 @@ def extract_many(
     sites: Mapping[str, SiteProfile] | Callable[[str], SiteProfile | None] | None = None,
     now: datetime | None = None,
     tick: Callable[[int], None] | None = None,
+    charsets: Sequence[str | None] | None = None,
 ) -> list[Extraction | Skip | ItemFailed]:
     """Extract several pages, learning each site's boilerplate from the given pages of that site
     (grouped by the registered domain of the page's URL, else of its canonical URL) plus the stored
     profile of that site: `sites` maps a site to its profile, or is a function that loads it (e.g.
     `lambda source: load_site_profile(conn, source)`). Each page is parsed and run through trafilatura once; a
     page's result is a Skip when it cannot be extracted, an ItemFailed when extracting it raised an
-    error no rule foresaw (that page alone fails)."""
+    error no rule foresaw (that page alone fails). `charsets`, one per page, are the charsets found
+    when the pages were fetched (bytes are decoded with them)."""
     when = now or datetime.now(UTC)
     raw: list[Extraction | Skip | ItemFailed] = []
-    for html, url in pages:
+    if charsets is not None and len(charsets) != len(pages):
+        raise ValueError(f"{len(charsets)} charsets for {len(pages)} pages")
+    for index, (html, url) in enumerate(pages):
+        charset = charsets[index] if charsets is not None else None
         try:
-            raw.append(_extract_unfiltered(parse_html(decode_html(html)), url, when))
+            raw.append(_extract_unfiltered(parse_html(decode_html(html, charset)), url, when))
         except Skip as skip:
             raw.append(skip)
         except Exception as exc:  # a hostile page must not stop the others

@@ -1,6 +1,7 @@
 """From bytes to a parsed HTML tree: size limit, binary sniffing, charset detection.
 
-Charset order: a byte-order mark; valid UTF-8 (near-certain when the bytes decode); UTF-8 with a few
+Charset order: a byte-order mark; valid UTF-8 (near-certain when the bytes decode); the charset stored
+when the page was fetched, when given and the bytes decode with it; UTF-8 with a few
 broken bytes (valid multi-byte sequences outnumbering broken bytes 20 to 1, or at all when the page
 declares UTF-8), with replacement characters; the charset the page declares in `<meta>`; charset_normalizer's guess;
 UTF-8 with replacement as the last resort.
@@ -77,7 +78,21 @@ def _mostly_utf8(data: bytes, declared: str | None) -> bool:
     return len(_UTF8_SEQUENCE.findall(data)) >= majority * max(broken, 1)
 
 
-def decode_bytes(data: bytes) -> str:
+def _known(charset: str | None) -> str | None:
+    if not charset:
+        return None
+    name = charset.strip().lower()
+    try:
+        return codecs.lookup(_ALIASES.get(name, name)).name
+    except LookupError:
+        return None
+
+
+def decode_bytes(data: bytes, charset: str | None = None) -> str:
+    """The bytes as text. `charset` is the one found when the page was fetched (HTTP header, BOM,
+    declaration or detection, see fetch.http.detect_charset): it decides unless a BOM says otherwise,
+    the bytes are valid UTF-8 (a legacy label on a UTF-8 page is a server default, and decoding by it
+    would garble every non-ASCII character), or the bytes do not decode with it."""
     for bom, bom_codec in _BOMS:
         if data.startswith(bom):
             return data.decode(bom_codec, errors="replace")
@@ -85,7 +100,13 @@ def decode_bytes(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    declared = _declared_charset(data)
+    stored = _known(charset)
+    if stored and stored != "utf-8":
+        try:
+            return data.decode(stored)
+        except UnicodeDecodeError:
+            pass  # the stored charset does not fit these bytes: detect again
+    declared = _declared_charset(data) or stored
     if _mostly_utf8(data, declared):
         return data.decode("utf-8", errors="replace")
     for codec in (declared, _guess(data)):
@@ -102,8 +123,9 @@ def _looks_binary(data: bytes) -> bool:
     return head.startswith(_BINARY_MAGIC) or b"\x00" in head
 
 
-def decode_html(html: str | bytes) -> str:
-    """The page as text, or Skip("not_html") / Skip("too_large")."""
+def decode_html(html: str | bytes, charset: str | None = None) -> str:
+    """The page as text (bytes decoded with the stored `charset` when given), or Skip("not_html") /
+    Skip("too_large")."""
     if isinstance(html, bytes):
         if len(html) > MAX_HTML_BYTES:
             raise Skip("too_large", f"{len(html)} bytes")
@@ -111,7 +133,7 @@ def decode_html(html: str | bytes) -> str:
             html = _gunzip(html)
         if not any(html.startswith(bom) for bom, _ in _BOMS) and _looks_binary(html):
             raise Skip("not_html", "binary content")
-        text = decode_bytes(html)
+        text = decode_bytes(html, charset)
     elif isinstance(html, str):
         text = html
     else:

@@ -226,6 +226,24 @@ def drop_tail_contact(lines: list[str]) -> tuple[list[str], int]:
     return [line for index, line in enumerate(lines) if index not in doomed], len(doomed)
 
 
+# What follows the article's closing copyright line ("© Thomson Reuters 2025.") within this many words
+# is page furniture (an aggregator's prompts, a comments heading), not more of the article.
+AFTER_COPYRIGHT_MAX_WORDS = 30
+
+
+def drop_after_copyright(lines: list[str]) -> tuple[list[str], int]:
+    """Remove the few short lines that follow the last copyright line closing the text."""
+    words_after = 0
+    for index in range(len(lines) - 1, -1, -1):
+        if boilerplate_kind(lines[index]) == "copyright":
+            after = len(lines) - index - 1
+            return (lines[: index + 1], after) if after else (lines, 0)
+        words_after += word_count(lines[index])
+        if words_after > AFTER_COPYRIGHT_MAX_WORDS:
+            break  # a copyright line further up would be followed by too much
+    return lines, 0
+
+
 def drop_repeated_block(lines: list[str]) -> tuple[list[str], int]:
     """Remove runs of long lines that repeat earlier lines (a block of the page printed twice, e.g. a
     mobile and a desktop copy). Single repeated lines stay: recipes and interviews repeat lines."""

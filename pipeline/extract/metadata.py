@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,13 +21,15 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
+from pipeline.dates import find_text_dates, parse_date
+
 EARLIEST_TRUSTED = datetime(1990, 1, 1, tzinfo=UTC)
 CLOCK_SKEW = timedelta(days=1)
 ARTICLE_TYPES = {
     "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
     "backgroundnewsarticle", "reviewnewsarticle", "blogposting", "socialmediaposting", "liveblogposting",
     "scholarlyarticle", "techarticle", "report", "webpage", "posting", "advertisercontentarticle",
-    "satiricalarticle", "medicalscholarlyarticle", "discussionforumposting", "creativework",
+    "satiricalarticle", "medicalscholarlyarticle", "claimreview", "discussionforumposting", "creativework",
 }  # fmt: skip
 # The most specific article types rank above generic pages when a page has several JSON-LD objects.
 _GENERIC_TYPES = {"webpage", "creativework"}
@@ -170,44 +173,6 @@ def _meta_tags(tree: HtmlElement) -> dict[str, str]:
 # ---------------------------------------------------------------- dates
 
 
-def parse_date(value: str | None) -> datetime | None:
-    """An ISO-8601-ish date or date-time as aware UTC (naive values are taken as UTC)."""
-    if not value:
-        return None
-    text = value.strip()
-    match = re.match(r"^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?)?", text)
-    if not match:
-        return _parse_loose_date(text)
-    day, clock, _, zone = match.groups()
-    stamp = day + ("T" + clock if clock else "")
-    if zone:
-        zone = "+00:00" if zone == "Z" else (zone if ":" in zone else zone[:3] + ":" + zone[3:])
-        stamp += zone
-    try:
-        parsed = datetime.fromisoformat(stamp)
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def _parse_loose_date(text: str) -> datetime | None:
-    from email.utils import parsedate_to_datetime
-
-    try:
-        parsed = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        parsed = None
-    if parsed is not None:
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    match = re.match(r"^(\d{4})(\d{2})(\d{2})$", text) or re.match(r"^(\d{4})/(\d{2})/(\d{2})", text)
-    if match:
-        try:
-            return datetime(int(match[1]), int(match[2]), int(match[3]), tzinfo=UTC)
-        except ValueError:
-            return None
-    return None
-
-
 def url_date(url: str | None) -> datetime | None:
     if not url:
         return None
@@ -248,81 +213,124 @@ def _date_candidates(found: _Found, url: str | None) -> Iterator[tuple[str, date
         yield "url", when
 
 
-_MONTH_NAMES = {
-    name: number
-    for number, names in enumerate(
-        (("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
-         ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
-         ("october", "oct"), ("november", "nov"), ("december", "dec")),
-        start=1,
-    )
-    for name in names
-}  # fmt: skip
-_MONTH = r"(?P<month>" + "|".join(sorted(_MONTH_NAMES, key=len, reverse=True)) + r")\.?"
-_CLOCK = (
-    r"(?:,?\s*(?:at\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})\s*(?P<ampm>[ap]\.?m\.?)?"
-    r"\s*(?P<zone>gmt|utc|z|[+-]\d{2}:?\d{2})?)?"
+# Containers whose dates are other stories' (related lists, sidebars, teasers), comments', or the date
+# of something the article is about (a fact-checked claim, a quoted post): never the page's own date.
+_OTHER_DATES = re.compile(
+    r"related|teaser|sidebar|recommend|more[-_]?(from|stories|news)|most[-_]?(read|popular|viewed)|trending|"
+    r"popular|widget|promo|(^|[-_\s])rail|also|latest|headlines|comment|claim|review[-_]?item|quote|embed|tweet",
+    re.I,
 )
-VISIBLE_DATE = (
-    re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>(?:19|20)\d{2})" + _CLOCK, re.I),
-    re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d{2})" + _CLOCK, re.I),
-)
-_DATE_HOLDER = re.compile(r"date|time|publish|posted|byline|meta", re.I)
+_OTHER_TAGS = {"aside", "nav", "footer", "li", "blockquote", "figure", "script", "style", "noscript", "template"}
+_DATE_HOLDER = re.compile(r"date|time|publish|posted|byline|meta|dateline|datum|fecha|data|stand", re.I)
+_UPDATED = re.compile(r"updat|modif|aktualisiert|geändert|revised|edited|actualiz|mis à jour|aggiornat", re.I)
+_PUBLISHED = re.compile(r"publi|pubdate|posted|created|erschienen|veröffentlicht|issued", re.I)
+# Before the first paragraph this long, short lines ("Datum: 18.10.2021") are the article's header.
+_LEAD_PARAGRAPH = 200
+_SHORT_LINE = 120
 
 
-def _visible_match(text: str) -> datetime | None:
-    for pattern in VISIBLE_DATE:
-        found = pattern.search(text)
-        if not found:
+def _marker(elem: HtmlElement) -> str:
+    return f"{elem.get('class') or ''} {elem.get('id') or ''} {elem.get('itemprop') or ''}"
+
+
+def _own_elements(scope: HtmlElement) -> Iterator[HtmlElement]:
+    """The elements of `scope` in document order, without the subtrees that hold other dates."""
+    stack = [scope]
+    while stack:
+        elem = stack.pop()
+        if not isinstance(elem.tag, str):
             continue
-        parts = found.groupdict()
-        hour, minute = int(parts["hour"] or 0), int(parts["minute"] or 0)
-        ampm = (parts["ampm"] or "").lower().replace(".", "")
-        if ampm == "pm" and hour < 12:
-            hour += 12
-        elif ampm == "am" and hour == 12:
-            hour = 0
-        zone = (parts["zone"] or "").lower()
-        offset = timedelta(0)
-        if zone[:1] in {"+", "-"}:
-            sign = 1 if zone[0] == "+" else -1
-            digits = zone[1:].replace(":", "")
-            offset = sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        try:
-            local = datetime(int(parts["year"]), _MONTH_NAMES[parts["month"].lower()], int(parts["day"]), hour, minute)
-        except ValueError:
+        if elem is not scope and (elem.tag in _OTHER_TAGS or _OTHER_DATES.search(_marker(elem))):
             continue
-        return (local - offset).replace(tzinfo=UTC)
+        yield elem
+        stack.extend(reversed(elem))
+
+
+def _own_text(elem: HtmlElement) -> str:
+    return " ".join(" ".join(t for t in elem.itertext()).split())
+
+
+def _time_dates(elems: list[HtmlElement], language: str | None) -> Iterator[tuple[bool, datetime]]:
+    """(is an update, date) of `<time>` elements and short date holders (class date, byline...)."""
+    for elem in elems:
+        marker = _marker(elem)
+        if elem.tag == "time":
+            text = _own_text(elem)
+            when = parse_date(elem.get("datetime")) or next(iter(find_text_dates(text, language, limit=1)), None)
+        elif _DATE_HOLDER.search(marker):
+            text = _own_text(elem)
+            when = next(iter(find_text_dates(text, language, limit=1)), None) if len(text) < 200 else None
+        else:
+            continue
+        if when is not None:
+            label = f"{marker} {text[:60]}"
+            yield bool(_UPDATED.search(label) and not _PUBLISHED.search(label)), when
+
+
+def _lead_date(elems: list[HtmlElement], language: str | None) -> datetime | None:
+    """A date on a short line of the article's header ("Datum: 18.10.2021", "1. Februar 2022"), before
+    its first full paragraph."""
+    for elem in elems:
+        if elem.tag not in {"p", "div", "span", "header", "h2", "h3", "h4", "h5", "h6", "small", "em", "strong"}:
+            continue
+        own = " ".join(((elem.text or "") + " ".join(c.tail or "" for c in elem)).split())
+        if elem.tag == "p" and len(_own_text(elem)) >= _LEAD_PARAGRAPH:
+            return None
+        if own and len(own) <= _SHORT_LINE:
+            found = find_text_dates(own, language, limit=1)
+            if found:
+                return found[0]
     return None
+
+
+def _article_scope(tree: HtmlElement) -> HtmlElement | None:
+    articles = tree.xpath("//article")
+    for article in articles:
+        if article.find(".//h1") is not None:
+            return article
+    if articles:
+        return articles[0]
+    main = tree.xpath("//main")
+    return main[0] if main else None
 
 
 def visible_date(tree: HtmlElement) -> datetime | None:
-    """The publication date shown on the page: a `<time datetime>` or a dateline such as
-    "Published 14 March 2025, 03:00 GMT", looked for inside `<article>` first."""
-    scopes = tree.xpath("//article") or [tree]
-    for scope in scopes[:1]:
-        for elem in scope.iter("time"):
-            when = parse_date(elem.get("datetime")) or _visible_match(elem.text_content())
-            if when:
-                return when
-        for elem in scope.iter():
-            if not isinstance(elem.tag, str) or elem.tag in {"script", "style"}:
-                continue
-            marker = f"{elem.get('class') or ''} {elem.get('id') or ''} {elem.get('itemprop') or ''}"
-            if _DATE_HOLDER.search(marker):
-                text = elem.text_content()
-                if len(text) < 200:
-                    when = _visible_match(text)
-                    if when:
-                        return when
+    """The publication date shown on the page, in any language: a `<time>` or a short date holder
+    (class date, byline...) of the article, else a dateline at its top ("Datum: 18.10.2021"); the
+    same on the whole page when the article has none. Dates in related-story lists, sidebars, comments
+    and quoted or fact-checked statements are not the page's; an "updated" date counts only when
+    there is no other."""
+    language = tree.get("lang")
+    scope = _article_scope(tree)
+    for where in ([scope] if scope is not None else []) + [tree]:
+        elems = list(_own_elements(where))
+        dates = list(_time_dates(elems, language))
+        published = [when for updated, when in dates if not updated]
+        if published or dates:
+            return (published or [when for _, when in dates])[0]
+        lead = _lead_date(elems, language)
+        if lead is not None:
+            return lead
     return None
+
+
+def _pruned(tree: HtmlElement) -> HtmlElement:
+    """A copy of the page without the subtrees that hold other dates."""
+    copy = deepcopy(tree)
+    for elem in list(copy.iter()):
+        if not isinstance(elem.tag, str) or elem.getparent() is None:
+            continue
+        if elem.tag in _OTHER_TAGS - {"script"} or _OTHER_DATES.search(_marker(elem)):
+            elem.getparent().remove(elem)
+    return copy
 
 
 def _text_date(tree: HtmlElement, url: str | None) -> datetime | None:
     from htmldate import find_date
 
-    # No extensive search: its last resort is the copyright year, which is no publication date.
-    found = find_date(tree, extensive_search=False, original_date=True, url=url, outputformat="%Y-%m-%d")
+    # No extensive search: its last resort is the copyright year, which is no publication date. Lists
+    # of other stories and quoted statements are taken out first.
+    found = find_date(_pruned(tree), extensive_search=False, original_date=True, url=url, outputformat="%Y-%m-%d")
     return parse_date(found) if found else None
 
 
@@ -352,6 +360,64 @@ def choose_date(
 # ---------------------------------------------------------------- authors, title, site
 
 
+# Lower-case words that belong to names (de la Cruz, van Dijk, bin Salman); any other lower-case word
+# makes a phrase ("Syrian defense ministries"), not a name.
+NAME_PARTICLES = frozenset(
+    [
+        "al",
+        "el",
+        "bin",
+        "ibn",
+        "abu",
+        "bint",
+        "de",
+        "da",
+        "das",
+        "dos",
+        "do",
+        "du",
+        "del",
+        "della",
+        "der",
+        "den",
+        "di",
+        "la",
+        "le",
+        "lo",
+        "van",
+        "von",
+        "ter",
+        "ten",
+        "zu",
+        "y",
+        "e",
+    ]
+)
+# A name does not start with an article ("The Russian" is a fragment of a sentence).
+_LEADING_ARTICLE = frozenset(
+    ["the", "a", "an", "der", "die", "das", "le", "la", "les", "el", "los", "las", "il", "lo", "gli"]
+)
+_NAME_PUNCTUATION = re.compile(r"[()\[\]{}<>!?\"“”«»:;|#*=+]")
+
+
+def is_person_name(name: str) -> bool:
+    """Whether a byline part reads as a person's name: 2 to 5 words, each capitalised or a name
+    particle, no leading article, no brackets or sentence punctuation. Names in scripts without
+    capitals (Chinese, Arabic...) need only be short."""
+    words = name.split()
+    if not words or _NAME_PUNCTUATION.search(name):
+        return False
+    if not any(c.isupper() or c.islower() for c in name):
+        return len(words) <= 5 and len(name) <= 40
+    if not 2 <= len(words) <= 5 or words[0].lower() in _LEADING_ARTICLE:
+        return False
+    for word in words:
+        first = next((c for c in word if c.isalpha()), "")
+        if first.islower() and word.lower().split("-")[0] not in NAME_PARTICLES:
+            return False
+    return any(c.isupper() for c in name)
+
+
 def split_authors(raw: str | list[str] | None) -> list[str]:
     """Individual person names from a byline or a list of bylines."""
     values = raw if isinstance(raw, list) else [raw] if raw else []
@@ -364,8 +430,7 @@ def split_authors(raw: str | list[str] | None) -> list[str]:
             name = clean(_BY_PREFIX.sub("", part).strip(" .-–—:"))
             if not name or _NOT_A_NAME.search(name):
                 continue
-            words = name.split()
-            if not 2 <= len(words) <= 5 or not any(c.isupper() for c in name):
+            if not is_person_name(name):
                 continue
             if name.isupper():
                 name = name.title()

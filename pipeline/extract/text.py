@@ -24,6 +24,7 @@ from trafilatura import bare_extraction
 from trafilatura.xml import xmltotxt
 
 from pipeline.extract.lines import (
+    drop_after_copyright,
     drop_boilerplate_lines,
     drop_leading_title,
     drop_own_url,
@@ -31,6 +32,7 @@ from pipeline.extract.lines import (
     drop_tail_contact,
 )
 from pipeline.extract.metadata import PageMeta
+from pipeline.extract.stories import drop_other_stories
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Kept links are only for measuring link density; trafilatura's warnings about empty or odd links
@@ -165,14 +167,16 @@ def main_text(tree: HtmlElement, url: str | None, meta: PageMeta) -> TextResult:
     metadata comes first."""
     join_split_body(tree)
     lift_embedded_posts(tree)
+    others = drop_other_stories(tree, (meta.title, *meta.headings))
     body = trafilatura_body(tree, url)
     if body is None:
         return TextResult("")
-    dropped = {"link_paragraph": drop_link_paragraphs(body)}
+    dropped = others | {"link_paragraph": drop_link_paragraphs(body)}
     etree.strip_tags(body, "ref")
     lines = [line.strip() for line in xmltotxt(body, False).split("\n") if line.strip()]
     lines, dropped["own_url"] = drop_own_url(lines, (url, meta.canonical_url, *meta.aliases))
     lines = drop_leading_title(lines, (meta.title, *meta.headings))
+    lines, dropped["after_copyright"] = drop_after_copyright(lines)
     lines, by_kind = drop_boilerplate_lines(lines)
     dropped.update(by_kind)
     lines, dropped["contact"] = drop_tail_contact(lines)

@@ -10,6 +10,8 @@ from typing import Any
 
 import feedparser
 
+from pipeline.dates import parse_date as _iso_date
+from pipeline.dates import parse_loose_date
 from pipeline.errors import Skip
 from pipeline.urls import normalize_url
 
@@ -87,18 +89,6 @@ def _entry_date(entry: Any, language: str | None) -> datetime | None:
     return None
 
 
-def parse_loose_date(raw: str, language: str | None = None) -> datetime | None:
-    """A date in any common language/format ('Seg, 24 Set 2018 19:42:40 -0300'), as UTC; None if not one."""
-    import dateparser  # slow to import; only feeds with non-RFC-822 dates need it
-
-    options = {"TIMEZONE": "UTC", "RETURN_AS_TIMEZONE_AWARE": True, "PREFER_DAY_OF_MONTH": "first"}
-    langs = [language] if language and language != "en" else None
-    found = dateparser.parse(raw.strip()[:100], languages=langs, settings=options)
-    if found is None and langs:
-        found = dateparser.parse(raw.strip()[:100], settings=options)
-    return found.astimezone(UTC) if found is not None else None
-
-
 def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
     try:
         doc = json.loads(body)
@@ -129,13 +119,3 @@ def _usable_base(home: Any, feed_url: str) -> str:
         except Skip:
             pass  # unusable: fall back to the feed's address
     return feed_url
-
-
-def _iso_date(raw: Any) -> datetime | None:
-    if not isinstance(raw, str) or not raw.strip():
-        return None
-    try:
-        found = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return parse_loose_date(raw)
-    return (found if found.tzinfo else found.replace(tzinfo=UTC)).astimezone(UTC)

@@ -260,13 +260,14 @@ class RawPage:
     body: bytes
     source: str
     published_hint: datetime | None
+    charset: str | None = None  # as detected at fetch time; extraction decodes with it
 
 
 
 def load_raw_pages(conn: psycopg.Connection[Any], raw_page_ids: Sequence[int]) -> list[tuple[int, RawPage | Skip]]:
     """(id, page) for these raw pages, decompressed; a page whose stored body is corrupt is a Skip."""
     rows = conn.execute(
-        """SELECT r.id, r.url, r.final_url, r.body_gz, r.source, f.published_hint
+        """SELECT r.id, r.url, r.final_url, r.body_gz, r.source, f.published_hint, r.charset
            FROM raw_pages r LEFT JOIN frontier f ON f.url = r.url
            WHERE r.id = ANY(%s) ORDER BY r.id""",
         (list(raw_page_ids),),
@@ -274,7 +275,7 @@ def load_raw_pages(conn: psycopg.Connection[Any], raw_page_ids: Sequence[int]) -
     pages: list[tuple[int, RawPage | Skip]] = []
     for r in rows:
         try:
-            pages.append((int(r[0]), RawPage(r[0], r[1], r[2], _gunzip(r[3]), r[4], r[5])))
+            pages.append((int(r[0]), RawPage(r[0], r[1], r[2], _gunzip(r[3]), r[4], r[5], r[6])))
         except Skip as skip:
             pages.append((int(r[0]), skip))
     return pages

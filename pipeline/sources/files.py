@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from pipeline.dates import parse_w3c_date
 from pipeline.errors import Skip
-from pipeline.sources.sitemaps import in_window, parse_w3c_date
+from pipeline.sources.sitemaps import in_window
 from pipeline.urls import normalize_url
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")

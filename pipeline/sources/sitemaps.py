@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from lxml import etree
 
+from pipeline.dates import parse_w3c_date
 from pipeline.errors import Skip
 from pipeline.fetch.http import BodyDecoder, Fetcher, FetchError
 from pipeline.urls import normalize_url
@@ -110,17 +111,6 @@ def _text_sitemap(body: bytes, base: str, counts: Counter[str]) -> SitemapDoc:
     if not doc.urls:
         raise Skip("not_a_sitemap", f"{base}: neither XML nor a list of URLs")
     return doc
-
-
-def parse_w3c_date(value: str | None) -> datetime | None:
-    """A sitemap date (W3C datetime: 2024-01-05, 2024-01-05T10:00Z, ...) as UTC; None if unreadable."""
-    if not value:
-        return None
-    try:
-        found = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (found if found.tzinfo else found.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def in_window(when: datetime | None, start: datetime | None, end: datetime | None) -> bool:

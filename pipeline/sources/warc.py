@@ -20,9 +20,9 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeadersParserException
 
+from pipeline.dates import parse_w3c_date
 from pipeline.errors import Skip
 from pipeline.fetch.http import content_type_ok, detect_charset, media_type
-from pipeline.sources.sitemaps import parse_w3c_date
 from pipeline.urls import normalize_url
 
 log = logging.getLogger(__name__)
