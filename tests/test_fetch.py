@@ -123,8 +123,11 @@ def test_fetch_with_faults_counts_by_reason_and_reruns_change_nothing(
     )
     # Fetching the stored rows again returns their raw pages without a request.
     hits_before = server.hits("/good/1")
-    counts2, raw_ids2 = fetch_pages(conn, settings, ids[:2])
-    assert counts2 == {"already_fetched": 2} and sorted(raw_ids2) == sorted(raw_ids2)
+    good = [normalize_url(server.url(p)) for p in ("/good/1", "/good/2")]
+    good_ids = [r[0] for r in conn.execute("SELECT id FROM frontier WHERE url = ANY(%s) ORDER BY id", (good,))]
+    stored = [r[0] for r in conn.execute("SELECT id FROM raw_pages WHERE url = ANY(%s)", (good,))]
+    counts2, raw_ids2 = fetch_pages(conn, settings, good_ids)
+    assert counts2 == {"already_fetched": 2} and sorted(raw_ids2) == sorted(stored) and len(stored) == 2
     assert server.hits("/good/1") == hits_before
     assert conn.execute("SELECT count(*) FROM raw_pages").fetchone()[0] == before
 

@@ -218,6 +218,7 @@ def test_a_run_beside_a_backfill_of_the_same_site(site, feeds_file, clean, fresh
 
 def test_sigterm_ends_the_run_interrupted_and_the_next_run_finishes_the_work(site, feeds_file, clean, fresh, tmp_path):
     env = _env(fresh, site, feeds_file, tmp_path, NEWSFLOW_PER_HOST_DELAY="0.3")
+    site.log.clear()
     proc = subprocess.Popen(_newsflow("run"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not site.page_requests():
