@@ -123,16 +123,16 @@ def _run_with_progress(settings: Settings, *, kind: str, now: datetime | None = 
         return run_once(settings, kind=kind, now=now, window_end=now, on_progress=on_progress)
 
 
-def _demo_port(home: Path) -> int:
+def _demo_port(home: Path, host: str = "127.0.0.1", name: str = "demo-port") -> int:
     """A random free port on the first demo, the same one after, so the demo site's URLs stay stable."""
-    remembered = home / "demo-port"
+    remembered = home / name
     if remembered.exists():
         port = int(remembered.read_text().strip() or 0)
         with socket.socket() as probe:
-            if port and probe.connect_ex(("127.0.0.1", port)) != 0:
+            if port and probe.connect_ex((host, port)) != 0:
                 return port
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind((host, 0))
         port = int(probe.getsockname()[1])
     home.mkdir(parents=True, exist_ok=True)
     remembered.write_text(str(port))
@@ -142,16 +142,22 @@ def _demo_port(home: Path) -> int:
 def demo_command() -> None:
     """Serve the demo news site on 127.0.0.1, run the nightly job against it, show what landed."""
     from pipeline.demo import DemoSite, feeds_yaml
+    from pipeline.demo.outlets import SECOND_HOST
 
     base = current_settings()
-    with DemoSite(port=_demo_port(base.home)) as site, tempfile.TemporaryDirectory() as tmp:
+    second_port = _demo_port(base.home, SECOND_HOST, "demo-port-2")
+    with DemoSite(port=_demo_port(base.home), outlets=2, second_port=second_port) as site, \
+            tempfile.TemporaryDirectory() as tmp:  # fmt: skip
         feeds_file = Path(tmp) / "feeds.yaml"
         feeds_file.write_text(feeds_yaml(site), encoding="utf-8")
+        assert site.second is not None
+        own = (site.base_url.removeprefix("http://"), site.second.base_url.removeprefix("http://"))
         settings = base.with_overrides(
-            feeds_file=feeds_file, allow_private=(site.base_url.removeprefix("http://"),),  # its own port only
+            feeds_file=feeds_file, allow_private=own,  # the demo's two outlets, their own ports only
             per_host_delay_s=0.0, per_host_concurrency=4,
         )  # fmt: skip
-        err.print(f"demo site: {site.base_url}  (feeds: {site.rss_url}, {site.atom_url})")
+        err.print(f"demo site: {site.base_url}  (feeds: {site.rss_url}, {site.atom_url}); "
+                  f"second outlet: {site.second.base_url}")  # fmt: skip
         report = _run_with_progress(settings, kind="demo", now=datetime.now(UTC))
     print_report(report)
     new_articles = report.counts.get("extract", {}).get("stored", 0)

@@ -58,7 +58,8 @@ class DemoSite:
     """The demo news site. Use as a context manager; the server thread stops on exit."""
 
     def __init__(
-        self, reference_time: datetime | None = None, host: str = "127.0.0.1", port: int = 0, outlets: int = 1
+        self, reference_time: datetime | None = None, host: str = "127.0.0.1", port: int = 0, outlets: int = 1,
+        second_port: int = 0,
     ):
         if reference_time is None:
             reference_time = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -83,7 +84,7 @@ class DemoSite:
         if outlets > 1:
             from pipeline.demo.outlets import SecondOutlet
 
-            self.second = SecondOutlet(self.reference_time)
+            self.second = SecondOutlet(self.reference_time, port=second_port)
 
     # -- public API ---------------------------------------------------------------------------
     def url_for(self, slug: str) -> str:
