@@ -66,15 +66,9 @@ def seed(conn: Any) -> dict[str, int]:
 
 
 def add_coordinates(conn: Any, coords: dict[str, tuple[float, float]]) -> None:
-    """What the event-coordinates migration will do, as far as the brief sees it: `v_events` gains
-    `lat` and `lon` (here from a side table, by place)."""
-    conn.execute("CREATE TABLE test_geo (place text PRIMARY KEY, lat double precision, lon double precision)")
+    """Geocode the seeded events by place, as the events stage does (`events.lat`, `events.lon`)."""
     for place, (lat, lon) in coords.items():
-        conn.execute("INSERT INTO test_geo VALUES (%s, %s, %s)", (place, lat, lon))
-    view = conn.execute("SELECT pg_get_viewdef('v_events'::regclass)").fetchone()[0].rstrip().rstrip(";")
-    select, _, rest = view.partition("FROM")
-    conn.execute(
-        f"CREATE OR REPLACE VIEW v_events AS {select}, (SELECT g.lat FROM test_geo g WHERE g.place = e.place) AS lat,"
-        f" (SELECT g.lon FROM test_geo g WHERE g.place = e.place) AS lon FROM {rest}"
-    )
+        conn.execute(
+            "UPDATE events SET lat = %s, lon = %s, geo_precision = 'town' WHERE place = %s", (lat, lon, place)
+        )
     conn.commit()

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from analyst_world import DAY, add_coordinates, seed
 
-from pipeline.analysis.brief import NO_COORDINATE_COLUMNS, NO_GEOCODED_EVENTS, build_brief, render_html, write_brief
+from pipeline.analysis.brief import NO_GEOCODED_EVENTS, build_brief, render_html, write_brief
 from pipeline.errors import ConfigError
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -38,11 +38,11 @@ def test_brief_has_the_days_stories_timeline_and_events(conn: Any) -> None:
     (event,) = brief.events
     assert event["place"] == "Deir ez-Zor" and event["independent_sources"] == 2 and event["killed"] == 4
     assert event["independent_outlets"] == ["local.example", "wire.example"]
-    assert brief.notes == [NO_COORDINATE_COLUMNS] and brief.geocoded() == []
+    assert brief.notes == [NO_GEOCODED_EVENTS] and brief.geocoded() == []
     page = render_html(brief)
     assert "Islamic State fighters attacked" in page and "1 copy: paper.example" in page
     assert "2: local.example, wire.example (copies: paper.example)" in page  # independent sources, then copies
-    assert NO_COORDINATE_COLUMNS in page and 'class="event"' not in page
+    assert NO_GEOCODED_EVENTS in page and 'class="event"' not in page
     assert '<svg id="timeline"' in page and 'class="series" data-topic="attacks"' in page
     assert not re.search(r"""(src|href)=["']?https?://(?!www\.wire|paper|local)""", page)  # nothing fetched
     assert "<script" not in page
@@ -59,7 +59,7 @@ def test_brief_map_uses_coordinates_when_v_events_has_them(conn: Any) -> None:
     assert re.search(r">\d+°E<", page) and re.search(r">3\d°N<", page)  # the grid around the event
     dot = re.search(r'class="event" cx="([\d.]+)" cy="([\d.]+)"', page)
     assert dot and 0 < float(dot[1]) < 1000 and 0 < float(dot[2]) < 520
-    conn.execute("UPDATE test_geo SET lat = NULL, lon = NULL")
+    conn.execute("UPDATE events SET lat = NULL, lon = NULL")
     conn.commit()
     assert build_brief(conn, DAY, days=3).notes == [NO_GEOCODED_EVENTS]
 
@@ -84,7 +84,7 @@ def test_brief_command_writes_into_the_brief_dir(database_url: str, conn: Any, t
     result = newsflow("brief", "--days", "3", env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "briefs" / f"brief-{DAY}.html").exists() and "2 stories, 1 events" in result.stdout
-    assert "lat/lon" in result.stderr  # the note about the map
+    assert "coordinates" in result.stderr  # the note about the map
 
 
 # ---------------------------------------------------------------- in a real browser

@@ -20,9 +20,11 @@ def newsflow(*args: str, env: dict[str, str] | None = None, timeout: int = 300) 
 
 
 def test_demo_loads_once_then_says_nothing_is_new(database_url, tmp_path):
-    from pipeline.demo import DemoSite
+    from pipeline.demo.outlets import STORIES as SECOND_OUTLET_STORIES
+    from pipeline.demo.site import DemoSite
 
     loadable = sum(a.kind in {"news", "copy", "aggregator", "offtopic"} for a in DemoSite().articles)
+    loadable += len(SECOND_OUTLET_STORIES)  # the demo's second outlet
     env = {"DATABASE_URL": database_url, "NEWSFLOW_HOME": str(tmp_path / "home")}
     first = newsflow("demo", env=env)
     assert first.returncode == 0, first.stderr[-3000:]

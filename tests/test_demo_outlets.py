@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import httpx
 
-from pipeline import jobs
 from pipeline.demo import DemoSite, feeds_yaml
 from pipeline.demo.outlets import SECOND_HOST
+from pipeline.jobs import nightly
 from pipeline.settings import Settings
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
@@ -41,7 +41,7 @@ def test_one_event_two_outlets_two_independent_sources(database_url, tmp_path, c
             retries=1,
             http_timeout_s=5.0,
         )
-        jobs.run_once(settings, now=NOW, window_end=NOW)
+        nightly.run_once(settings, now=NOW, window_end=NOW)
         tribune = site.second.articles[0] if site.second else None
         ledger = site.url_for(tribune.same_event_as) if tribune else ""
     assert tribune is not None
