@@ -75,7 +75,7 @@ def bench_dataset(name: str, root: Path, repeat: int) -> None:
         started, cpu = time.perf_counter(), time.process_time()
         models.get_classifier(taxonomy, cache)
         train_s, train_cpu = time.perf_counter() - started, time.process_time() - cpu
-        models._LOADED.clear()
+        models._CLASSIFIERS.clear()
         started = time.process_time()
         model = models.get_classifier(taxonomy, cache)
         load_s = time.process_time() - started

@@ -177,7 +177,7 @@ def test_trained_taxonomy_learns_and_caches_by_hash(tmp_path: Path) -> None:
     assert [t for t, _ in labels[1].topics][0] == "sport"
     from pipeline.classify import models
 
-    models._LOADED.clear()  # a new process: the model comes from the cache file, not from training
+    models._CLASSIFIERS.clear()  # a new process: the model comes from the cache file, not from training
     reloaded = get_classifier(taxonomy, cache)
     assert reloaded is not model
     assert reloaded.classify(docs) == labels

@@ -87,3 +87,9 @@ def _listed_together(name: str, readme: str) -> bool:
 def test_help_works(args):
     result = newsflow(*args)
     assert result.returncode == 0 and "Usage" in result.stdout
+
+
+def test_prune_command_reports_what_it_removed(database_url):
+    result = newsflow("prune", env={"DATABASE_URL": database_url})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "postings_removed = 0" in result.stdout

@@ -398,23 +398,32 @@ def decide(
     return out
 
 
-_LOADED: dict[tuple[str, str], Classifier] = {}
+# The classifiers built in this process, by (taxonomy hash, kind): every batch after the first reuses
+# its taxonomy's classifier (a changed taxonomy file has another hash, so it gets its own).
+_CLASSIFIERS: dict[tuple[str, str], Classifier] = {}
+MAX_CLASSIFIERS = 4
 
 
 def get_classifier(taxonomy: Taxonomy, cache_dir: Path | None = None) -> Classifier:
-    """The classifier for this taxonomy: trained on its examples (cached by hash) or rule-based."""
+    """The classifier for this taxonomy: trained on its examples (cached by hash, in this process and
+    in `cache_dir`) or rule-based; built once per process."""
+    key = (taxonomy.hash, LINEAR_VERSION if taxonomy.has_examples else RULES_VERSION)
+    if key not in _CLASSIFIERS:
+        if len(_CLASSIFIERS) >= MAX_CLASSIFIERS:
+            _CLASSIFIERS.clear()
+        _CLASSIFIERS[key] = _build(taxonomy, cache_dir)
+    return _CLASSIFIERS[key]
+
+
+def _build(taxonomy: Taxonomy, cache_dir: Path | None) -> Classifier:
     if not taxonomy.has_examples:
         return RuleClassifier(taxonomy)
-    key = (taxonomy.hash, LINEAR_VERSION)
-    if key in _LOADED:
-        return _LOADED[key]
     path = cache_dir / f"{taxonomy.hash}-{LINEAR_VERSION}.joblib" if cache_dir else None
     model = _load_cached(path) if path else None
     if model is None:
         model = train(taxonomy)
         if path:
             _save_cached(model, path)
-    _LOADED[key] = model
     return model
 
 

@@ -19,19 +19,11 @@ from pipeline.classify.taxonomy import Taxonomy, load_taxonomy
 COUNT_KEYS = ("classified", "relevant", "not_relevant", "labels", "changed")
 
 
-_LOADED: dict[tuple[str, Path | None], Classifier] = {}  # by taxonomy hash: one load per process
-
-
 def load_for(taxonomy_path: Path, cache_dir: Path | None) -> tuple[Taxonomy, Classifier]:
-    """The taxonomy as the file says now, and its classifier, loaded once per process and reused by
-    every later batch (a changed file has another hash, so it gets its own classifier)."""
+    """The taxonomy as the file says now, and its classifier (built once per process: see
+    `get_classifier`)."""
     taxonomy = load_taxonomy(taxonomy_path)
-    key = (taxonomy.hash, cache_dir)
-    if key not in _LOADED:
-        if len(_LOADED) >= 4:
-            _LOADED.clear()
-        _LOADED[key] = get_classifier(taxonomy, cache_dir)
-    return taxonomy, _LOADED[key]
+    return taxonomy, get_classifier(taxonomy, cache_dir)
 
 
 def sync_topics(conn: psycopg.Connection[Any], taxonomy: Taxonomy) -> int:

@@ -56,6 +56,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     app.command("run")(run_command)
     app.command("demo")(demo_command)
     app.command("reextract")(reextract_command)
+    app.command("prune")(prune_command)
 
 
 def _global_options(
@@ -190,3 +191,11 @@ def reextract_command(
     with batch_progress("re-extract (batches)") as on_batch:
         report = reextract(current_settings(), everything=everything, on_batch=on_batch)
     print_report(report)
+
+
+def prune_command() -> None:
+    """Remove what no article needs any more (syndication index entries of deleted articles)."""
+    from pipeline.jobs.maintenance import prune
+
+    counts = prune(current_settings())
+    out.print(", ".join(f"{k} = {v}" for k, v in sorted(counts.items())))

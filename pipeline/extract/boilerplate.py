@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -125,11 +125,3 @@ class SiteProfile:
                 continue
             kept.append(line)
         return "\n".join(kept), removed
-
-
-def profile_from_texts(texts: Sequence[str]) -> SiteProfile:
-    """A profile from the extracted texts of several pages of one site."""
-    profile = SiteProfile()
-    for text in texts:
-        profile.add_page(text)
-    return profile
