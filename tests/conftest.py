@@ -107,3 +107,11 @@ def seeds_dir(shared_corpus: Path) -> Path:
     if not path.is_dir():
         pytest.skip(f"seed documents are absent ({path})")
     return path
+
+
+@pytest.fixture()
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries back off in 50 ms steps instead of seconds (tests against the fault server)."""
+    from pipeline.fetch import http
+
+    monkeypatch.setattr(http, "BACKOFF_BASE_S", 0.05)

@@ -16,7 +16,6 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pipeline.errors import ConfigError
-from pipeline.fetch import http
 from pipeline.jobs.backfill import backfill, parse_source
 from pipeline.sources.files import page_address
 from pipeline.sources.sitemaps import parse_sitemap
@@ -57,9 +56,7 @@ def settings(tmp_path: Path, database_url: str) -> Any:
     return loopback_settings(home=tmp_path / "home", batch_size=3, database_url=database_url)
 
 
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(http, "BACKOFF_BASE_S", 0.05)
+pytestmark = pytest.mark.usefixtures("fast_backoff")
 
 
 def table_counts(conn: Any) -> dict[str, int]:

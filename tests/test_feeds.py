@@ -17,15 +17,12 @@ from pipeline.feeds.config import FeedConfig, append_to_config, load_feed_config
 from pipeline.feeds.discover import discover_feed, feed_links_in_html
 from pipeline.feeds.parse import parse_feed
 from pipeline.feeds.poll import MAX_BACKOFF
-from pipeline.fetch import http
 from pipeline.urls import normalize_url
 
 NOW = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(http, "BACKOFF_BASE_S", 0.05)
+pytestmark = pytest.mark.usefixtures("fast_backoff")
 
 
 @pytest.fixture()

@@ -10,16 +10,11 @@ from typing import Any
 import pytest
 from httpfaults import FaultServer, Route, html_page, loopback_settings, redirect
 
-from pipeline.fetch import fetch_pages, http
+from pipeline.fetch import fetch_pages
 from pipeline.fetch.store import FrontierItem, add_to_frontier, load_raw_body, pending_frontier, store_raw_page
 from pipeline.urls import normalize_url
 
 LATIN1_TEXT = "Le président a déclaré que la sécurité à Mossoul était rétablie"
-
-
-@pytest.fixture()
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(http, "BACKOFF_BASE_S", 0.05)
 
 
 @pytest.fixture()

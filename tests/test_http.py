@@ -11,7 +11,6 @@ import pytest
 from httpfaults import FaultServer, Route, loopback_settings
 
 from pipeline.errors import Skip
-from pipeline.fetch import http
 from pipeline.fetch.http import (
     AddressGuard,
     BodyDecoder,
@@ -24,10 +23,7 @@ from pipeline.fetch.http import (
     run_sync,
 )
 
-
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(http, "BACKOFF_BASE_S", 0.05)
+pytestmark = pytest.mark.usefixtures("fast_backoff")
 
 
 def fetch_all(settings: Any, urls: list[str]) -> list[Any]:

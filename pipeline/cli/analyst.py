@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +18,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from pipeline.cli.common import connection, current_settings, err, out
+from pipeline.cli.common import connection, current_settings, err, out, parse_day
 
 FORMATS = ("table", "jsonl", "csv")
 
@@ -29,15 +28,6 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     app.command("brief")(brief_command)
     app.command("gaps")(gaps_command)
     app.command("export")(export_command)
-
-
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} is not a date like 2024-03-05", param_hint=option) from exc
 
 
 def _choice(value: str, choices: tuple[str, ...], option: str) -> str:
@@ -92,7 +82,7 @@ def search_command(
     _refuse_source(source)
     fmt = _choice(fmt, FORMATS, "--format")
     filters = SearchFilters(
-        topics=tuple(topic or ()), date_from=_day(date_from, "--from"), date_to=_day(date_to, "--to"),
+        topics=tuple(topic or ()), date_from=parse_day(date_from, "--from"), date_to=parse_day(date_to, "--to"),
         outlets=tuple(outlet or ()), languages=tuple(language or ()), relevant_only=relevant,
         originals_only=originals_only,
     )  # fmt: skip
@@ -160,7 +150,7 @@ def brief_command(
     settings = current_settings()
     target = out_path or settings.briefs
     with connection(settings) as conn:
-        brief = write_brief(conn, target, _day(day, "--date"), days)
+        brief = write_brief(conn, target, parse_day(day, "--date"), days)
     shown = sum(len(stories) for _, stories in brief.stories_by_topic())
     out.print(f"brief of {brief.day}: {shown} stories, {len(brief.events)} events "
               f"({len(brief.geocoded())} on the map) -> {brief.path}")  # fmt: skip
@@ -194,7 +184,7 @@ def gaps_command(
 
     _refuse_source(source)
     by = _choice(by, COUNT_BY, "--by")
-    first, last = _day(date_from, "--from"), _day(date_to, "--to")
+    first, last = parse_day(date_from, "--from"), parse_day(date_to, "--to")
     assert first is not None and last is not None
     with connection(current_settings()) as conn:
         report = find_gaps(conn, first, last, outlets=outlet or (), by=by, every_outlet=every_outlet,
@@ -232,6 +222,6 @@ def export_command(
     kind = _choice(kind, KINDS, "KIND")
     fmt = _choice(fmt, EXPORT_FORMATS, "--format")
     with connection(current_settings()) as conn:
-        n = export(conn, kind, fmt, out_file if out_file else sys.stdout, first=_day(date_from, "--from"),
-                   last=_day(date_to, "--to"), with_text=with_text)  # fmt: skip
+        n = export(conn, kind, fmt, out_file if out_file else sys.stdout, first=parse_day(date_from, "--from"),
+                   last=parse_day(date_to, "--to"), with_text=with_text)  # fmt: skip
     err.print(f"{n} {kind} row(s) written{f' to {out_file}' if out_file else ''}")

@@ -7,9 +7,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import date
 from typing import Any
 
 import psycopg
+import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -85,3 +87,13 @@ def print_query(conn: Any, query: str) -> None:
     for row in cur.fetchall():
         table.add_row(*["" if v is None else str(v) for v in row])
     out.print(table)
+
+
+def parse_day(value: str | None, option: str) -> date | None:
+    """A `--from`/`--to` option's day (ISO, e.g. 2024-03-05), or a usage error naming the option."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not a date like 2024-03-05", param_hint=option) from exc

@@ -7,7 +7,6 @@ library's named errors become messages in `pipeline.cli.main`.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +14,7 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.cli.common import connection, current_settings, err, out
+from pipeline.cli.common import connection, current_settings, err, out, parse_day
 from pipeline.errors import NewsflowError
 
 feeds_app = typer.Typer(help="The feeds newsflow polls: add, list, sync from config/feeds.yaml.", no_args_is_help=True)
@@ -154,15 +153,6 @@ def _print_failing(rows: list[Any]) -> None:
 # ---------------------------------------------------------------- backfill
 
 
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} is not a date like 2024-03-05", param_hint=option) from exc
-
-
 def backfill_command(
     source: Annotated[
         list[str],
@@ -178,7 +168,7 @@ def backfill_command(
     from pipeline.jobs.nightly import held_run, link_and_find_events
     from pipeline.runs import load_report
 
-    first, last = _day(date_from, "--from"), _day(date_to, "--to")
+    first, last = parse_day(date_from, "--from"), parse_day(date_to, "--to")
     window = day_window(first, last)
     settings = current_settings()
     sources = [parse_source(s) for s in source]
