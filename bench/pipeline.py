@@ -144,6 +144,9 @@ def child_pipeline(warc: Path, workers: int, admin_url: str, home: Path) -> dict
             pass
         cpu = _usage()["cpu"]
         wall, stages, counts = _backfill_once(settings, warc)
+        from pipeline.extract import parallel
+
+        parallel.shutdown()  # the workers' CPU time and peak memory are counted once they have ended
         used = _usage()
         rerun_wall, _, rerun_counts = _backfill_once(settings, warc)
     return {

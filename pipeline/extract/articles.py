@@ -116,6 +116,7 @@ def extract_batch(
         [(p.body, p.final_url or p.url) for p in pages],
         sites=lambda source: store.load_site_profile(conn, source),
         charsets=[p.charset for p in pages],
+        workers=settings.extract_workers,
     )
     for page, found in zip(pages, results, strict=True):
         outcomes[page.id] = _outcome(page, found, settings.min_article_words)
