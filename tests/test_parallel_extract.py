@@ -18,7 +18,7 @@ from pipeline.settings import Settings, load_settings
 
 SITE = "https://wire.example"
 FOOTER = "Subscribe to the Wire Example newsletter for the latest headlines from the region every morning."
-WORDS = "militia convoy ceasefire province harbour council drought market bridge ministry".split()
+WORDS = ["militia", "convoy", "ceasefire", "province", "harbour", "council", "drought", "market", "bridge", "ministry"]
 
 
 def story(i: int, paragraphs: int) -> bytes:
