@@ -4,13 +4,17 @@ results in its own transaction, so the kill-anywhere guarantees of the stage are
 
 One pool per process and worker count, started on first use (spawn: the workers import only what
 extraction needs, never inherit a database connection) and reused by every later batch; a worker
-whose parent died reads end-of-file from its queue and exits.
+whose parent died (a SIGKILL mid-batch) notices within a fraction of a second and exits, so it never
+outlives the run nor holds the run's output pipes open.
 """
 
 from __future__ import annotations
 
 import atexit
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
@@ -22,9 +26,27 @@ _POOLS: dict[int, ProcessPoolExecutor] = {}
 CHUNKS_PER_WORKER = 4  # small chunks even out pages of very different sizes
 
 
+PARENT_CHECK_S = 0.2
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a worker: end this process as soon as its parent is gone (its queues give no EOF then: the
+    worker holds their write ends too)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _pool(workers: int) -> ProcessPoolExecutor:
     if workers not in _POOLS:
-        _POOLS[workers] = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        _POOLS[workers] = ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn"), initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
+        )  # fmt: skip
     return _POOLS[workers]
 
 
