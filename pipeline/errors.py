@@ -5,6 +5,8 @@
 - `ConfigError`, `DatabaseError`: the run cannot start or continue; say why and where.
 """
 
+from typing import Any
+
 from pipeline.redaction import redact
 
 
@@ -37,6 +39,9 @@ class ItemFailed(NewsflowError):
         self.reason = reason
         self.detail = detail
 
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled whole (results from extraction workers)
+        return (type(self), (self.reason, self.detail))
+
 
 class Skip(NewsflowError):  # noqa: N818 - a skip is an outcome, not an error
     """One item cannot be processed; `reason` is the counted outcome."""
@@ -45,3 +50,6 @@ class Skip(NewsflowError):  # noqa: N818 - a skip is an outcome, not an error
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled whole (results from extraction workers)
+        return (type(self), (self.reason, self.detail))

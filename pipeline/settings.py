@@ -57,8 +57,17 @@ class Settings:
     respect_robots: bool = True
     dedup_window_days: int = 30
     min_article_words: int = 40
+    # Processes that extract pages: 1 (the library's and Airflow's default: a task is already one of
+    # several) extracts in-process, 0 starts one per CPU core (the CLI's default for `run`, `backfill`,
+    # `reextract` and `demo` unless NEWSFLOW_WORKERS says otherwise). Claims and stores stay in the caller.
+    workers: int = 1
     # Where the nightly brief (`newsflow brief`, the news_brief DAG) is written; None: `briefs` in home.
     brief_dir: Path | None = None
+
+    @property
+    def extract_workers(self) -> int:
+        """How many processes extract pages (`workers`, else one per core)."""
+        return self.workers if self.workers > 0 else max(1, os.cpu_count() or 1)
 
     @property
     def briefs(self) -> Path:
@@ -86,6 +95,7 @@ _ENV = {
     "NEWSFLOW_RESPECT_ROBOTS": "respect_robots",
     "NEWSFLOW_DEDUP_WINDOW_DAYS": "dedup_window_days",
     "NEWSFLOW_BRIEF_DIR": "brief_dir",
+    "NEWSFLOW_WORKERS": "workers",
 }
 
 

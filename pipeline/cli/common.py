@@ -4,6 +4,7 @@ errors become one-line messages in `pipeline.cli.main`."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -28,8 +29,12 @@ STAGE_ORDER = ("feeds", "poll", "fetch", "extract", "classify", "reclassify", "s
 
 
 def current_settings(**overrides: Any) -> Settings:
-    """The environment's settings with these overrides (None values leave a setting as it is)."""
-    return load_settings().with_overrides(**overrides)
+    """The environment's settings with these overrides (None values leave a setting as it is). A
+    command extracts on every core (`workers` 0) unless NEWSFLOW_WORKERS names a number."""
+    settings = load_settings()
+    if not os.environ.get("NEWSFLOW_WORKERS"):
+        settings = settings.with_overrides(workers=0)
+    return settings.with_overrides(**overrides)
 
 
 def connection(config: Settings) -> AbstractContextManager[psycopg.Connection[Any]]:

@@ -116,6 +116,7 @@ def extract_batch(
         [(p.body, p.final_url or p.url) for p in pages],
         sites=lambda source: store.load_site_profile(conn, source),
         charsets=[p.charset for p in pages],
+        workers=settings.extract_workers,
     )
     for page, found in zip(pages, results, strict=True):
         outcomes[page.id] = _outcome(page, found, settings.min_article_words)
@@ -155,6 +156,8 @@ def extract_pages(
     article_ids: list[int] = []
     learned: dict[str, list[Extraction]] = {}
     states: list[tuple[int, str, str | None]] = []
+    aliases_of = {url for item in outcomes.values() if isinstance(item, Extracted) for url in item.row.aliases}
+    known_urls = store.known_articles(conn, list(aliases_of))  # kept up to date as aliases are added below
     for raw_id, item in sorted(outcomes.items()):
         if isinstance(item, Skip):
             counts[f"skip:{item.reason}"] += 1
@@ -167,12 +170,15 @@ def extract_pages(
         states.append((raw_id, "done", None))
         row = item.row
         learned.setdefault(source_of(row.url), []).append(item.found)
-        known = store.known_article(conn, list(row.aliases))
+        known = next((known_urls[url] for url in row.aliases if url in known_urls), None)
         if known is not None or row.url in seen:
             counts["already_stored"] += 1
             if known is not None:
                 article_ids.append(known)
                 store.add_aliases(conn, known, row.aliases)
+                for url, kind in row.aliases.items():
+                    if kind != "identity":
+                        known_urls.setdefault(url, known)
             continue
         seen.add(row.url)
         rows.append(row)

@@ -23,6 +23,7 @@ from pipeline.extract.boilerplate import SiteProfile
 from pipeline.extract.decode import decode_html, parse_html
 from pipeline.extract.language import detect_language
 from pipeline.extract.metadata import PageMeta, page_metadata
+from pipeline.extract.parallel import map_chunked
 from pipeline.extract.text import main_text
 from pipeline.urls import source_of
 
@@ -115,6 +116,24 @@ def _extract_unfiltered(tree: HtmlElement, url: str | None, now: datetime) -> Ex
     )
 
 
+Unfiltered = Extraction | Skip | ItemFailed
+
+
+def unfiltered_chunk(items: list[tuple[str | bytes, str | None, str | None, datetime]]) -> list[Unfiltered]:
+    """Decode, parse and extract each (html, url, charset, now) before site boilerplate is removed:
+    the per-page work of `extract_many`, run in its worker processes. Never raises: a page's failure
+    is its result."""
+    raw: list[Unfiltered] = []
+    for html, url, charset, when in items:
+        try:
+            raw.append(_extract_unfiltered(parse_html(decode_html(html, charset)), url, when))
+        except Skip as skip:
+            raw.append(skip)
+        except Exception as exc:  # a hostile page must not stop the others
+            raw.append(ItemFailed("error", f"{type(exc).__name__}: {exc}"[:500]))
+    return raw
+
+
 def _finish(result: Extraction, site: SiteProfile | None) -> Extraction:
     result.unfiltered_text = result.text
     if site is not None and result.text:
@@ -195,6 +214,7 @@ def extract_many(
     now: datetime | None = None,
     tick: Callable[[int], None] | None = None,
     charsets: Sequence[str | None] | None = None,
+    workers: int = 1,
 ) -> list[Extraction | Skip | ItemFailed]:
     """Extract several pages, learning each site's boilerplate from the given pages of that site
     (grouped by the registered domain of the page's URL, else of its canonical URL) plus the stored
@@ -202,21 +222,14 @@ def extract_many(
     `lambda source: load_site_profile(conn, source)`). Each page is parsed and run through trafilatura once; a
     page's result is a Skip when it cannot be extracted, an ItemFailed when extracting it raised an
     error no rule foresaw (that page alone fails). `charsets`, one per page, are the charsets found
-    when the pages were fetched (bytes are decoded with them)."""
+    when the pages were fetched (bytes are decoded with them). With `workers` > 1 the pages are parsed
+    and run through trafilatura in that many processes (`parallel`); site profiles are then learned
+    and applied here, over the whole batch, so the results do not depend on `workers`."""
     when = now or datetime.now(UTC)
-    raw: list[Extraction | Skip | ItemFailed] = []
     if charsets is not None and len(charsets) != len(pages):
         raise ValueError(f"{len(charsets)} charsets for {len(pages)} pages")
-    for index, (html, url) in enumerate(pages):
-        charset = charsets[index] if charsets is not None else None
-        try:
-            raw.append(_extract_unfiltered(parse_html(decode_html(html, charset)), url, when))
-        except Skip as skip:
-            raw.append(skip)
-        except Exception as exc:  # a hostile page must not stop the others
-            raw.append(ItemFailed("error", f"{type(exc).__name__}: {exc}"[:500]))
-        if tick:
-            tick(1)
+    items = [(html, url, charsets[i] if charsets is not None else None, when) for i, (html, url) in enumerate(pages)]
+    raw = map_chunked(unfiltered_chunk, items, workers, tick=tick)
     lookup = sites.get if isinstance(sites, Mapping) else sites
     profiles: dict[str, SiteProfile] = {}
     for item in raw:

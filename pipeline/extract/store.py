@@ -107,9 +107,10 @@ ON CONFLICT (url) DO NOTHING
 """
 
 
-def known_article(conn: psycopg.Connection[Any], urls: Sequence[str]) -> int | None:
-    row = conn.execute("SELECT article_id FROM article_urls WHERE url = ANY(%s) LIMIT 1", (list(urls),)).fetchone()
-    return int(row[0]) if row else None
+def known_articles(conn: psycopg.Connection[Any], urls: Sequence[str]) -> dict[str, int]:
+    """The article each of these URLs is an alias of, for those already known (one query per batch)."""
+    rows = conn.execute("SELECT url, article_id FROM article_urls WHERE url = ANY(%s)", (sorted(set(urls)),))
+    return {str(url): int(article_id) for url, article_id in rows.fetchall()}
 
 
 def add_aliases(conn: psycopg.Connection[Any], article_id: int, aliases: dict[str, str]) -> None:
