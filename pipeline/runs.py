@@ -92,6 +92,26 @@ def finish_run(conn: psycopg.Connection[Any], run_id: int, status: str = "succes
     conn.commit()
 
 
+def fail_run_by_key(conn: psycopg.Connection[Any], run_key: str) -> int:
+    """Mark the unfinished or successful runs with this key failed (an orchestrator's run id: its
+    run failed after newsflow's stages had recorded what they did). Returns how many rows changed."""
+    changed = conn.execute(
+        """UPDATE pipeline_runs SET status = 'failed', finished_at = coalesce(finished_at, now())
+           WHERE run_key = %s AND status <> 'failed'""",
+        (run_key,),
+    ).rowcount
+    conn.commit()
+    return changed
+
+
+def latest_report(conn: psycopg.Connection[Any], kinds: tuple[str, ...]) -> RunReport | None:
+    """The latest successful run of one of these kinds, or None."""
+    row = conn.execute(
+        "SELECT max(id) FROM pipeline_runs WHERE kind = ANY(%s) AND status = 'success'", (list(kinds),)
+    ).fetchone()
+    return None if row is None or row[0] is None else load_report(conn, int(row[0]))
+
+
 def load_report(conn: psycopg.Connection[Any], run_id: int) -> RunReport:
     row = conn.execute("SELECT counts, durations FROM pipeline_runs WHERE id = %s", (run_id,)).fetchone()
     if row is None:

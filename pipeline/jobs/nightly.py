@@ -128,6 +128,12 @@ def end_run(settings: Settings, run_id: int, status: str = "success") -> RunRepo
         return runs.load_report(conn, run_id)
 
 
+def fail_run(settings: Settings, run_key: str) -> None:
+    """Mark the `pipeline_runs` row of this orchestrator run (Airflow's run id) failed."""
+    with connection(settings) as conn:
+        runs.fail_run_by_key(conn, run_key)
+
+
 def run_once(
     settings: Settings,
     *,
