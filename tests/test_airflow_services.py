@@ -218,7 +218,7 @@ def news_db(pg_admin_url: str, pg_template: str) -> Iterator[Callable[[], str]]:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def _services(executor: str, pg_admin_url: str, tmp: Path, demo_port: int, site_url: str) -> Iterator[Airflow]:
+def _services(executor: str, pg_admin_url: str, tmp: Path, demo_port: int) -> Iterator[Airflow]:
     from cryptography.fernet import Fernet
     from sqlalchemy.engine import make_url
 
@@ -333,11 +333,14 @@ def _nightly_loads_the_demo(airflow: Airflow, news_db: Callable[[], str], demo_p
         )
     assert {r["state"] for r in airflow.runs("news_nightly")} == {"success"}
     assert _articles(database) == (expected, expected)
-    status, counts = _run_row(database, run_id)
-    assert status == "success" and counts["extract"]["stored"] >= 1
+    assert _run_row(database, run_id)[0] == "success"
     with psycopg.connect(database) as conn:
         window = conn.execute("SELECT window_end - window_start FROM pipeline_runs WHERE run_key = %s", (run_id,))
         assert window.fetchone()[0].days == 1
+        rows = conn.execute("SELECT status, counts FROM pipeline_runs WHERE kind = 'nightly'").fetchall()
+    # The scheduled run of the latest interval may have loaded part of the demo before or after it.
+    assert {status for status, _ in rows} == {"success"}
+    assert sum(counts.get("extract", {}).get("stored", 0) for _, counts in rows) == expected
     briefs = wait_for(
         "news_brief to run on the news Asset",
         lambda: [r for r in airflow.runs("news_brief") if r["state"] == "success"],
@@ -347,10 +350,24 @@ def _nightly_loads_the_demo(airflow: Airflow, news_db: Callable[[], str], demo_p
     assert briefs[0]["run_type"] == "asset_triggered"
 
 
+@pytest.fixture(scope="class")
+def local_airflow(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory, demo_port: int) -> Iterator[Airflow]:
+    """The services with the LocalExecutor, for the tests of one class (stopped at its end)."""
+    yield from _services("LocalExecutor", pg_admin_url, tmp_path_factory.mktemp("af-local"), demo_port)
+
+
+@pytest.fixture(scope="class")
+def celery_airflow(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory, demo_port: int) -> Iterator[Airflow]:
+    """The services with the CeleryExecutor and one worker of concurrency 2 on the machine's Redis."""
+    if not _answers(REDIS):
+        pytest.skip("the CeleryExecutor test needs Redis on 127.0.0.1:6379 (the broker)")
+    yield from _services("CeleryExecutor", pg_admin_url, tmp_path_factory.mktemp("af-celery"), demo_port)
+
+
 class TestLocalExecutor:
-    @pytest.fixture(scope="class")
-    def airflow(self, pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory, demo_port: int) -> Iterator[Airflow]:
-        yield from _services("LocalExecutor", pg_admin_url, tmp_path_factory.mktemp("af-local"), demo_port, "")
+    @pytest.fixture()
+    def airflow(self, local_airflow: Airflow) -> Airflow:
+        return local_airflow
 
     def test_manual_run_without_logical_date(self, airflow: Airflow, news_db: Callable[[], str], demo_port: int):
         _nightly_loads_the_demo(airflow, news_db, demo_port)
@@ -432,11 +449,9 @@ class TestLocalExecutor:
 
 
 class TestCeleryExecutor:
-    @pytest.fixture(scope="class")
-    def airflow(self, pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory, demo_port: int) -> Iterator[Airflow]:
-        if not _answers(REDIS):
-            pytest.skip("the CeleryExecutor test needs Redis on 127.0.0.1:6379 (the broker)")
-        yield from _services("CeleryExecutor", pg_admin_url, tmp_path_factory.mktemp("af-celery"), demo_port, "")
+    @pytest.fixture()
+    def airflow(self, celery_airflow: Airflow) -> Airflow:
+        return celery_airflow
 
     def test_manual_run_on_a_celery_worker(self, airflow: Airflow, news_db: Callable[[], str], demo_port: int):
         _nightly_loads_the_demo(airflow, news_db, demo_port)
