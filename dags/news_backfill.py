@@ -21,12 +21,14 @@ copies and finds events, like `news_nightly`. Fill a range with
 which loads **every day from `--from-date` to `--to-date`, both included** (31 runs here). The DAG
 must be unpaused (backfill runs stay `queued` while it is paused). Days that already have a run are
 skipped; `--reprocess-behavior completed` runs them again (nothing is loaded twice).
-A manual run without a logical date loads the UTC day before its `run_after`.
+A manual run loads the complete UTC day before it: `airflow dags test news_backfill 2024-03-06` and a
+trigger with logical date 2024-03-06 load 2024-03-05, a trigger without a logical date the day before
+its `run_after`.
 
 **Sources**: the `sources` param (a list of `KIND:LOCATION`: `warc:/data/cc-news/`,
 `sitemap:https://outlet.example/news-sitemap.xml`, `html:/data/saved/`, `urls:/data/urls.txt`),
 else the Airflow Variable `newsflow_backfill_sources` (JSON list), else `$NEWSFLOW_BACKFILL_SOURCES`
-(comma-separated). When none of them names a source, the run **fails** and says so.
+(comma-separated). When none of them names a source, the run **fails** at once (no retries) and says so.
 `newsflow gaps --from ... --to ...` finds the days worth backfilling.
 
 **Re-running a day loads nothing twice**: raw pages are keyed by normalized URL, articles by URL and
@@ -84,11 +86,17 @@ def _sources(params: dict) -> list[str]:  # type: ignore[type-arg]
 def news_backfill() -> None:
     @task(multiple_outputs=False)
     def begin() -> int:
+        from airflow.sdk.exceptions import AirflowFailException
+
         from pipeline.db import connection
+        from pipeline.errors import ConfigError
         from pipeline.runs import start_run
 
         ctx = get_current_context()
-        _sources(ctx["params"])  # fail here, before anything runs, when no source is configured
+        try:
+            _sources(ctx["params"])  # fail here, before anything runs, when no source is configured
+        except ConfigError as exc:  # a retry cannot fix the configuration: fail at once
+            raise AirflowFailException(str(exc)) from exc
         start, end = _day(ctx)
         with connection(task_settings()) as conn:
             return start_run(conn, "backfill", run_key=ctx["dag_run"].run_id, window_start=start, window_end=end)

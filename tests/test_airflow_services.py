@@ -61,10 +61,12 @@ def _answers(address: tuple[str, int]) -> bool:
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float, every: float = 1.0) -> Any:
     """Poll `check` until it returns something truthy; fail naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    deadline = started + timeout
     while True:
         result = check()
         if result:
+            print(f"[airflow services] {what}: {time.monotonic() - started:.1f} s")
             return result
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout:.0f} s waiting for {what} (last: {result!r})")
@@ -81,7 +83,9 @@ class Airflow:
         self.client = httpx.Client(base_url=self.base, timeout=30)
 
     def cli(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+        started = time.monotonic()
         result = subprocess.run([AIRFLOW, *args], env=self.env, capture_output=True, text=True, timeout=timeout)
+        print(f"[airflow services] airflow {' '.join(args[:2])}: {time.monotonic() - started:.1f} s")
         assert result.returncode == 0, f"airflow {' '.join(args)}: {result.stderr[-3000:]}"
         return result
 

@@ -44,13 +44,14 @@ def test_backfill_dag_loads_one_day_per_run(
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("NEWSFLOW_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("NEWSFLOW_BACKFILL_SOURCES", f"warc:{warc}")
-    # The run at logical date 2024-03-05 loads the UTC day 2024-03-05 (interval 00:00 .. 00:00).
-    run = backfill_dag.test(logical_date=datetime(2024, 3, 5, tzinfo=UTC))
+    # A manual run at a date (dag.test, `airflow dags test`) takes the complete day before it: the
+    # run at 2024-03-06 00:00 loads 2024-03-05. (A backfill run's logical date is its day instead.)
+    run = backfill_dag.test(logical_date=datetime(2024, 3, 6, tzinfo=UTC))
     assert run.state == "success"
     urls = sorted(r[0] for r in conn.execute("SELECT url FROM articles").fetchall())
     assert urls == ["https://wire.example/2024/03/05/story-0", "https://wire.example/2024/03/05/story-1"]
     conn.commit()
-    again = backfill_dag.test(logical_date=datetime(2024, 3, 5, tzinfo=UTC))
+    again = backfill_dag.test(logical_date=datetime(2024, 3, 6, tzinfo=UTC))
     assert again.state == "success"
     assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 2
     assert conn.execute("SELECT count(*) FROM raw_pages").fetchone()[0] == 2
