@@ -317,7 +317,7 @@ def _run_row(database_url: str, run_key: str) -> tuple[str, dict[str, Any]]:
     return rows[0][0], rows[0][1]
 
 
-def _nightly_loads_the_demo(airflow: Airflow, news_db: Callable[[], str], demo_port: int) -> None:
+def _nightly_loads_the_demo(airflow: Airflow, news_db: Callable[[], str], demo_port: int) -> str:
     """Manual run without a logical date, under the real scheduler: every demo article lands once;
     the Asset then schedules news_brief."""
     database = news_db()
@@ -335,7 +335,9 @@ def _nightly_loads_the_demo(airflow: Airflow, news_db: Callable[[], str], demo_p
             240,
             every=2,
         )
-    assert {r["state"] for r in airflow.runs("news_nightly")} == {"success"}
+    runs = airflow.runs("news_nightly")
+    assert {r["state"] for r in runs} == {"success"}
+    assert {r["run_type"] for r in runs} == {"manual", "scheduled"}
     assert _articles(database) == (expected, expected)
     assert _run_row(database, run_id)[0] == "success"
     with psycopg.connect(database) as conn:
@@ -352,6 +354,9 @@ def _nightly_loads_the_demo(airflow: Airflow, news_db: Callable[[], str], demo_p
         every=2,
     )
     assert briefs[0]["run_type"] == "asset_triggered"
+    tis = airflow.api("GET", f"/dags/news_nightly/dagRuns/{run_id}/taskInstances?limit=100")["task_instances"]
+    assert {t["task_id"] for t in tis if t["pool"] == "newsflow_fetch"} >= {"poll"}
+    return run_id
 
 
 @pytest.fixture(scope="class")
@@ -458,6 +463,8 @@ class TestCeleryExecutor:
         return celery_airflow
 
     def test_manual_run_on_a_celery_worker(self, airflow: Airflow, news_db: Callable[[], str], demo_port: int):
-        _nightly_loads_the_demo(airflow, news_db, demo_port)
+        run_id = _nightly_loads_the_demo(airflow, news_db, demo_port)
+        tis = airflow.task_states("news_nightly", run_id)
         log = (airflow.home / "celery-worker.log").read_text(errors="replace")
-        assert "news_nightly" in log or "execute_workload" in log, log[-3000:]
+        received = log.count("] received")  # one line per task instance the worker took from the broker
+        assert received >= len(tis), (tis, log[-3000:])
