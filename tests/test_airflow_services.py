@@ -410,6 +410,29 @@ class TestLocalExecutor:
         assert _articles(database) == (expected, expected)
         assert _run_row(database, run_id)[0] == "success"
 
+    def test_site_down_at_poll_time_fails_then_a_clear_polls_again(
+        self, airflow: Airflow, news_db: Callable[[], str], demo_port: int
+    ):
+        database = news_db()
+        airflow.point_at(database)
+        airflow.api("PATCH", "/dags/news_nightly", {"is_paused": False})
+        reference = datetime.now(UTC).replace(second=0, microsecond=0)
+        assert not _answers(("127.0.0.1", demo_port))  # the site is down: every feed refuses to connect
+        run_id = airflow.trigger("news_nightly")
+        airflow.wait_run("news_nightly", run_id, "failed", timeout=240)
+        states = {t[0]: t for t in airflow.task_states("news_nightly", run_id)}
+        assert states["poll"][2] == "failed" and states["poll"][3] > 1, states  # retried before failing
+        assert wait_for("the pipeline_runs row to be failed", lambda: _run_row(database, run_id)[0] == "failed", 60)
+
+        # Back up: the cleared run polls the feeds that failed, although their retry time is past its window.
+        with DemoSite(reference_time=reference, port=demo_port) as site:
+            expected = sum(a.kind in NEWS_KINDS for a in site.articles)
+            airflow.api("POST", f"/dags/news_nightly/dagRuns/{run_id}/clear", {"dry_run": False, "only_failed": True})
+            wait_for("the cleared run to start", lambda: airflow.run_state("news_nightly", run_id) != "failed", 60)
+            airflow.wait_run("news_nightly", run_id, "success", timeout=240)
+        assert _articles(database) == (expected, expected)
+        assert _run_row(database, run_id)[0] == "success"
+
     def test_backfill_loads_each_day_once(self, airflow: Airflow, news_db: Callable[[], str], tmp_path: Path):
         database = news_db()
         airflow.point_at(database)
