@@ -317,6 +317,11 @@ def _run_row(database_url: str, run_key: str) -> tuple[str, dict[str, Any]]:
     return rows[0][0], rows[0][1]
 
 
+def _statuses(database_url: str, run_key: str) -> set[str]:
+    with psycopg.connect(database_url) as conn:
+        return {r[0] for r in conn.execute("SELECT status FROM pipeline_runs WHERE run_key = %s", (run_key,))}
+
+
 def _nightly_loads_the_demo(airflow: Airflow, news_db: Callable[[], str], demo_port: int) -> str:
     """Manual run without a logical date, under the real scheduler: every demo article lands once;
     the Asset then schedules news_brief."""
@@ -380,6 +385,23 @@ class TestLocalExecutor:
 
     def test_manual_run_without_logical_date(self, airflow: Airflow, news_db: Callable[[], str], demo_port: int):
         _nightly_loads_the_demo(airflow, news_db, demo_port)
+
+    def test_a_broken_feed_list_fails_the_run_and_its_row(self, airflow: Airflow, news_db: Callable[[], str]):
+        database = news_db()
+        airflow.point_at(database)
+        airflow.api("PATCH", "/dags/news_nightly", {"is_paused": False})
+        feeds = Path(airflow.env["NEWSFLOW_FEEDS"])
+        good = feeds.read_text(encoding="utf-8")
+        feeds.write_text("feeds: [unclosed\n", encoding="utf-8")
+        try:
+            run_id = airflow.trigger("news_nightly")
+            airflow.wait_run("news_nightly", run_id, "failed", timeout=240)
+        finally:
+            feeds.write_text(good, encoding="utf-8")
+        states = {t[0]: t for t in airflow.task_states("news_nightly", run_id)}
+        assert states["begin"][2] == "failed" and states["finish"][2] == "upstream_failed", states
+        # The DAG's on_failure_callback (run by the dag-processor) marks the rows begin had opened.
+        assert wait_for("the pipeline_runs rows to be failed", lambda: _statuses(database, run_id) == {"failed"}, 60)
 
     def test_site_down_mid_run_fails_then_a_clear_succeeds(
         self, airflow: Airflow, news_db: Callable[[], str], demo_port: int
