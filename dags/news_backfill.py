@@ -102,29 +102,28 @@ def news_backfill() -> None:
             return start_run(conn, "backfill", run_key=ctx["dag_run"].run_id, window_start=start, window_end=end)
 
     @task(multiple_outputs=False, pool=FETCH_POOL)
-    def load(nf_run: int) -> list[int]:
+    def load(nf_run: int) -> dict[str, int]:
         from pipeline.db import connection
         from pipeline.jobs.backfill import backfill
-        from pipeline.runs import record_stage
+        from pipeline.runs import merge_counts, record_stage
 
         ctx = get_current_context()
         day = _day(ctx)[0].date()
         settings = task_settings()
-        article_ids: list[int] = []
+        loaded: dict[str, int] = {}
         with connection(settings) as conn:
             for source in _sources(ctx["params"]):
-                counts = backfill(
-                    conn, settings, source, date_from=day, date_to=day, run_id=nf_run, article_ids=article_ids
-                )
+                counts = backfill(conn, settings, source, date_from=day, date_to=day, run_id=nf_run)
                 record_stage(conn, nf_run, "backfill", counts, 0.0)
                 conn.commit()
-        return sorted(set(article_ids))
+                loaded = merge_counts(loaded, counts)
+        return loaded
 
     @task(multiple_outputs=False)
-    def link(nf_run: int, article_ids: list[int]) -> dict[str, int]:
+    def link(nf_run: int, loaded: dict[str, int]) -> dict[str, int]:
         from pipeline.jobs.nightly import link_and_find_events
 
-        return link_and_find_events(task_settings(), nf_run, article_ids)
+        return link_and_find_events(task_settings(), nf_run)
 
     @task(multiple_outputs=False, outlets=[NEWS])
     def finish(nf_run: int, linked: dict[str, int]) -> dict[str, dict[str, int]]:

@@ -53,8 +53,10 @@ def news_reclassify() -> None:
 
     @task(multiple_outputs=False, trigger_rule="none_failed")
     def finish(nf_run: int, done: list[dict[str, int]]) -> dict[str, dict[str, int]]:
+        from pipeline.jobs.maintenance import finish_reclassify
         from pipeline.jobs.nightly import end_run
 
+        finish_reclassify(task_settings(), nf_run)
         return end_run(task_settings(), nf_run).counts
 
     nf_run = begin()

@@ -22,6 +22,17 @@ class TransientError(NewsflowError):
     """May succeed on a later try (network down, database restarting)."""
 
 
+class ItemFailed(NewsflowError):
+    """An unexpected error in one item (a bug, or input no rule foresaw): counted as `failed:<reason>`,
+    offered again to later runs up to the attempt limit, then parked with its error. It never stops
+    the batch the item came in."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
 class Skip(NewsflowError):  # noqa: N818 - a skip is an outcome, not an error
     """One item cannot be processed; `reason` is the counted outcome."""
 

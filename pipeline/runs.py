@@ -7,6 +7,8 @@ a run adds them up per stage so that every discard is counted by reason and repo
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +18,18 @@ from typing import Any
 import psycopg
 
 Counts = dict[str, int]
+
+# The outcome vocabulary (docs/architecture.md, "Outcomes"): a count key is a plain outcome
+# ("stored", "fetched", ...) or `<kind>:<reason>`, where the kind says what became of the item.
+OUTCOME_KINDS = {
+    "skip": "",  # final: the item makes nothing (no_text, http_404, robots_disallowed, ...)
+    "failed": " (retried next run)",  # temporary: the item is offered again, up to its attempt limit
+    "parked": " (gave up: see newsflow status)",  # failed too often: kept with its error, never blocks others
+    "kept": " (old version kept)",  # re-extraction found nothing usable; the article keeps its text
+}
+RUN_STATUSES = ("running", "success", "failed", "interrupted", "abandoned")
+# Session advisory locks of live CLI runs: (RUN_LOCK_SPACE, run id).
+RUN_LOCK_SPACE = 7_431_001
 
 
 def merge_counts(*parts: Mapping[str, int]) -> Counts:
@@ -31,21 +45,18 @@ class RunReport:
 
     run_id: int | None = None
     counts: dict[str, Counts] = field(default_factory=dict)
+    status: str = "running"
     durations: dict[str, float] = field(default_factory=dict)
 
-    def add(self, stage: str, counts: Mapping[str, int], seconds: float = 0.0) -> None:
-        self.counts[stage] = merge_counts(self.counts.get(stage, {}), counts)
-        self.durations[stage] = round(self.durations.get(stage, 0.0) + seconds, 3)
-
     def skips(self) -> Counts:
-        """Every item not loaded, by stage and reason: {"extract: no_text": 1, "fetch: http_500 (retried
-        next run)": 1}. `skip:` outcomes are final; `failed:` ones are tried again by a later run."""
+        """Every item not loaded as it came, by stage and reason: {"extract: no_text": 1, "fetch: http_500
+        (retried next run)": 1}. See OUTCOME_KINDS for what each prefix means."""
         found: Counts = {}
         for stage, counts in self.counts.items():
             for key, n in counts.items():
                 kind, _, reason = key.partition(":")
-                if n and reason and kind in ("skip", "failed"):
-                    label = f"{stage}: {reason}" + (" (retried next run)" if kind == "failed" else "")
+                if n and reason and kind in OUTCOME_KINDS:
+                    label = f"{stage}: {reason}{OUTCOME_KINDS[kind]}"
                     found[label] = found.get(label, 0) + n
         return found
 
@@ -57,15 +68,51 @@ def start_run(
     run_key: str | None = None,
     window_start: datetime | None = None,
     window_end: datetime | None = None,
+    holds_lock: bool = False,
+    commit: bool = True,
 ) -> int:
+    """Open a run (committed unless `commit` is false). With `holds_lock`, the caller holds
+    `run_lock(conn, id)` on a connection that lives as long as the run, so that a later run can tell
+    whether it died."""
     row = conn.execute(
-        """INSERT INTO pipeline_runs (kind, run_key, window_start, window_end)
-           VALUES (%s, %s, %s, %s) RETURNING id""",
-        (kind, run_key, window_start, window_end),
+        """INSERT INTO pipeline_runs (kind, run_key, window_start, window_end, pid, hostname, holds_lock, heartbeat_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, now()) RETURNING id""",
+        (kind, run_key, window_start, window_end, os.getpid(), socket.gethostname(), holds_lock),
     ).fetchone()
-    conn.commit()
+    if commit:
+        conn.commit()
     assert row is not None
     return int(row[0])
+
+
+def run_lock(conn: psycopg.Connection[Any], run_id: int) -> None:
+    """Hold the run's liveness lock for as long as `conn` stays open (autocommit connection)."""
+    conn.execute("SELECT pg_advisory_lock(%s, %s::int)", (RUN_LOCK_SPACE, run_id))
+
+
+def reap_dead_runs(conn: psycopg.Connection[Any]) -> list[int]:
+    """Mark `abandoned` every running run whose process died: its liveness lock is free. Runs that
+    hold no lock (Airflow's, whose tasks are separate processes) end through their DAG's callbacks."""
+    reaped: list[int] = []
+    rows = conn.execute("SELECT id FROM pipeline_runs WHERE status = 'running' AND holds_lock ORDER BY id").fetchall()
+    for (run_id,) in rows:
+        free = conn.execute("SELECT pg_try_advisory_lock(%s, %s::int)", (RUN_LOCK_SPACE, run_id)).fetchone()
+        if free and free[0]:
+            conn.execute("SELECT pg_advisory_unlock(%s, %s::int)", (RUN_LOCK_SPACE, run_id))
+            cur = conn.execute(
+                """UPDATE pipeline_runs SET status = 'abandoned', finished_at = now(),
+                       error = 'its process ended without closing the run (killed?)'
+                   WHERE id = %s AND status = 'running'""",
+                (run_id,),
+            )
+            if cur.rowcount:
+                reaped.append(int(run_id))
+    conn.commit()
+    return reaped
+
+
+def heartbeat(conn: psycopg.Connection[Any], run_id: int) -> None:
+    conn.execute("UPDATE pipeline_runs SET heartbeat_at = now() WHERE id = %s", (run_id,))
 
 
 def record_stage(
@@ -87,21 +134,34 @@ def record_stage(
     )
 
 
-def finish_run(conn: psycopg.Connection[Any], run_id: int, status: str = "success") -> None:
-    conn.execute("UPDATE pipeline_runs SET finished_at = now(), status = %s WHERE id = %s", (status, run_id))
+def finish_run(conn: psycopg.Connection[Any], run_id: int, status: str = "success", error: str | None = None) -> None:
+    """Close a run that is still running (a run already marked failed or abandoned keeps that)."""
+    if status not in RUN_STATUSES:
+        raise ValueError(f"unknown run status {status!r}")
+    conn.execute(
+        """UPDATE pipeline_runs SET finished_at = now(), status = %s, error = coalesce(%s, error)
+           WHERE id = %s AND status = 'running'""",
+        (status, error[:2000] if error else None, run_id),
+    )
     conn.commit()
 
 
-def fail_run_by_key(conn: psycopg.Connection[Any], run_key: str) -> int:
-    """Mark the unfinished or successful runs with this key failed (an orchestrator's run id: its
-    run failed after newsflow's stages had recorded what they did). Returns how many rows changed."""
-    changed = conn.execute(
-        """UPDATE pipeline_runs SET status = 'failed', finished_at = coalesce(finished_at, now())
-           WHERE run_key = %s AND status <> 'failed'""",
-        (run_key,),
-    ).rowcount
+def fail_run_by_key(conn: psycopg.Connection[Any], run_key: str, error: str | None = None) -> int:
+    """Mark the running runs with this key (an Airflow DAG run id) failed; returns how many."""
+    cur = conn.execute(
+        """UPDATE pipeline_runs SET finished_at = now(), status = 'failed', error = %s
+           WHERE run_key = %s AND status = 'running'""",
+        ((error or "the Airflow run failed")[:2000], run_key),
+    )
     conn.commit()
-    return changed
+    return max(cur.rowcount, 0)
+
+
+def load_report(conn: psycopg.Connection[Any], run_id: int) -> RunReport:
+    row = conn.execute("SELECT counts, durations, status FROM pipeline_runs WHERE id = %s", (run_id,)).fetchone()
+    if row is None:
+        raise KeyError(f"no pipeline run {run_id}")
+    return RunReport(run_id=run_id, counts=dict(row[0]), durations=dict(row[1]), status=str(row[2]))
 
 
 def latest_report(conn: psycopg.Connection[Any], kinds: tuple[str, ...]) -> RunReport | None:
@@ -110,10 +170,3 @@ def latest_report(conn: psycopg.Connection[Any], kinds: tuple[str, ...]) -> RunR
         "SELECT max(id) FROM pipeline_runs WHERE kind = ANY(%s) AND status = 'success'", (list(kinds),)
     ).fetchone()
     return None if row is None or row[0] is None else load_report(conn, int(row[0]))
-
-
-def load_report(conn: psycopg.Connection[Any], run_id: int) -> RunReport:
-    row = conn.execute("SELECT counts, durations FROM pipeline_runs WHERE id = %s", (run_id,)).fetchone()
-    if row is None:
-        raise KeyError(f"no pipeline run {run_id}")
-    return RunReport(run_id=run_id, counts=dict(row[0]), durations=dict(row[1]))

@@ -62,7 +62,10 @@ def normalize_url(url: str, base: str | None = None) -> str:
         raise Skip("invalid_url", "empty URL")
     text = url.strip()
     if base and not _SCHEME.match(text):
-        text = urljoin(base, text)
+        try:
+            text = urljoin(base, text)
+        except ValueError as exc:  # a base such as "http://[" cannot be joined
+            raise Skip("invalid_url", f"{exc}: {base[:200]} + {text[:200]}") from exc
     elif text.startswith("//"):
         text = "https:" + text
     for _ in range(MAX_UNWRAP + 1):

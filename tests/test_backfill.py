@@ -54,8 +54,8 @@ def write_warc(path: Path, records: list[tuple[str, int, str, bytes, str]]) -> N
 
 
 @pytest.fixture()
-def settings(tmp_path: Path) -> Any:
-    return loopback_settings(home=tmp_path / "home", batch_size=3)
+def settings(tmp_path: Path, database_url: str) -> Any:
+    return loopback_settings(home=tmp_path / "home", batch_size=3, database_url=database_url)
 
 
 @pytest.fixture(autouse=True)

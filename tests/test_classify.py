@@ -18,8 +18,9 @@ from pipeline.classify import (
     classify_articles,
     get_classifier,
     load_taxonomy,
-    reclassify,
 )
+from pipeline.jobs.maintenance import reclassify
+from pipeline.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "config" / "topics.yaml"
@@ -182,29 +183,41 @@ def test_classify_articles_stores_labels_idempotently(conn: psycopg.Connection[A
     assert conn.execute("SELECT * FROM article_topics ORDER BY 1, 2").fetchall() == before
 
 
-def test_reclassify_after_a_taxonomy_edit(conn: psycopg.Connection[Any], tmp_path: Path) -> None:
+def test_reclassify_after_a_taxonomy_edit(
+    conn: psycopg.Connection[Any], database_url: str, tmp_path: Path
+) -> None:
     ids = add_articles(conn, ARCHIVE)
+    conn.commit()
     taxonomy_file = tmp_path / "topics.yaml"
     taxonomy_file.write_text(DEFAULT.read_text(encoding="utf-8"), encoding="utf-8")
+    settings = load_settings().with_overrides(database_url=database_url, topics_file=taxonomy_file, home=tmp_path)
     seen: list[tuple[int, int]] = []
-    first = reclassify(conn, taxonomy_file, batch_size=2, progress=lambda d, t: seen.append((d, t)))
-    assert first["classified"] == 3 and first["batches"] == 2 and seen == [(2, 3), (3, 3)]
-    assert reclassify(conn, taxonomy_file)["classified"] == 0, "nothing is stale the second time"
+
+    def relabel() -> dict[str, int]:
+        report = reclassify(settings, on_batch=lambda d, t: seen.append((d, t)))
+        assert report.status == "success"
+        return report.counts.get("reclassify", {})
+
+    first = relabel()
+    assert first["classified"] == 3 and seen == [(1, 1)]
+    assert relabel().get("classified", 0) == 0, "nothing is stale the second time"
     # The analyst drops "detention" and teaches "attacks" nothing new: the prison article loses a label.
     text = taxonomy_file.read_text(encoding="utf-8")
     start, end = text.index("  - id: detention"), text.index("  - id: strategy-propaganda")
     taxonomy_file.write_text(text[:start] + text[end:], encoding="utf-8")
-    second = reclassify(conn, taxonomy_file, batch_size=500)
+    second = relabel()
     assert second["classified"] == 3
     assert second["changed"] >= 1
     assert second["topics_removed"] == 1
     topics = {r[0] for r in conn.execute("SELECT topic_id FROM article_topics").fetchall()}
     assert "detention" not in topics
     assert conn.execute("SELECT count(*) FROM topics WHERE id = 'detention'").fetchone()[0] == 0
-    third = reclassify(conn, taxonomy_file)
-    assert third["to_do"] == third["classified"] == third["changed"] == third["topics_removed"] == 0
+    third = relabel()
+    assert third.get("classified", 0) == third.get("changed", 0) == third["topics_removed"] == 0
     stored = conn.execute("SELECT DISTINCT taxonomy_hash FROM article_classifications").fetchall()
     assert stored == [(load_taxonomy(taxonomy_file).hash,)]
+    runs = conn.execute("SELECT kind, status FROM pipeline_runs ORDER BY id").fetchall()
+    assert runs == [("reclassify", "success")] * 4, "every relabelling is a recorded run"
     assert ids
 
 

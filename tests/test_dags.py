@@ -169,7 +169,7 @@ def test_news_reclassify_relabels_after_a_taxonomy_change(dagbag, database_url, 
 def test_fetching_tasks_share_the_pool_and_ingest_dags_feed_the_brief(dagbag):
     """Fetching runs in the `newsflow_fetch` pool; finishing an ingest DAG updates the news Asset,
     on which `news_brief` is scheduled; a failed run marks its `pipeline_runs` row."""
-    fetching = {"news_nightly": {"poll"}, "news_backfill": {"load"}}
+    fetching = {"news_nightly": {"poll", "fetch"}, "news_backfill": {"load"}}
     for dag_id, task_ids in fetching.items():
         dag = dagbag.get_dag(dag_id)
         pools = {t.task_id: t.pool for t in dag.tasks}

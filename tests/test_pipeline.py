@@ -119,19 +119,23 @@ def test_extracted_text_is_clean_and_labelled(demo, database_url, tmp_path, conn
     assert flags and all(f[0] is False for f in flags)
 
 
-def test_batches_never_split_a_host():
-    items = [(i, f"https://site{i % 7}.example/story/{i}") for i in range(300)]
-    batches = nightly.batches_by_host(items, 50)
-    assert sorted(i for b in batches for i in b) == list(range(300))
-    hosts = [{f"site{i % 7}" for i in batch} for batch in batches]
-    assert all(not (a & b) for n, a in enumerate(hosts) for b in hosts[n + 1 :])
-    assert len(batches) <= 6
+def test_a_host_is_fetched_by_one_process_at_a_time(database_url):
+    from pipeline.fetch.store import try_lock_host, unlock_host
+
+    with db.connect(database_url, autocommit=True) as one, db.connect(database_url, autocommit=True) as two:
+        assert try_lock_host(one, "news.example.com")
+        assert not try_lock_host(two, "news.example.com"), "a second process must not take a held host"
+        assert try_lock_host(two, "other.example.org")
+        unlock_host(one, "news.example.com")
+        assert try_lock_host(two, "news.example.com")
+    with db.connect(database_url, autocommit=True) as three:  # a dead holder's hosts come back
+        assert try_lock_host(three, "news.example.com") and try_lock_host(three, "other.example.org")
 
 
-def test_a_failed_batch_leaves_nothing_half_loaded_and_reruns_once(demo, database_url, tmp_path, conn):
-    """Extraction and classification of a batch are one transaction: when classification fails
-    (here: the taxonomy file vanished), no article of the batch is kept; the raw pages are, so the
-    retry loads every article exactly once without downloading again."""
+def test_a_failed_stage_leaves_its_work_pending_and_the_retry_does_it_once(demo, database_url, tmp_path, conn):
+    """Extraction commits each batch with its raw pages' states; when classification then fails (here:
+    the taxonomy file vanished), the articles wait unlabelled, and the retry labels each exactly once
+    without downloading or extracting again."""
     from pipeline.errors import ConfigError
 
     site, feeds = demo
@@ -139,22 +143,22 @@ def test_a_failed_batch_leaves_nothing_half_loaded_and_reruns_once(demo, databas
     broken = settings.with_overrides(topics_file=tmp_path / "missing-topics.yaml")
     run_id = nightly.begin_run(settings, "test")
     nightly.poll(settings, run_id, now=NOW, window_end=NOW)
-    (batch,) = nightly.plan_batches(settings, batch_size=100)
+    nightly.fetch_pending(settings, run_id)
     with pytest.raises(ConfigError):
-        nightly.process_batch(broken, run_id, batch)
-    assert _count(conn, "articles") == 0
+        nightly.process_pending(broken, run_id)
     loadable = [a for a in site.articles if a.kind in {"news", "copy", "aggregator", "offtopic"}]
+    assert _count(conn, "articles") == len(loadable)
+    assert _count(conn, "article_classifications") == 0
     raw_pages = _count(conn, "raw_pages")
     assert raw_pages == len(loadable) + 1  # and the page with no text
     conn.commit()
 
-    with db.connection(settings) as retry_conn:
-        raw_ids = [r[0] for r in retry_conn.execute("SELECT id FROM raw_pages ORDER BY id")]
-        article_ids = nightly.process_raw_pages(retry_conn, settings, run_id, raw_ids)
-        again = nightly.process_raw_pages(retry_conn, settings, run_id, raw_ids)
-    assert sorted(again) == sorted(article_ids)
-    assert _count(conn, "articles") == len(article_ids) == len(loadable)
-    assert _count(conn, "raw_pages") == raw_pages
+    requests = len(site.request_log)
+    retried = nightly.process_pending(settings, run_id)
+    assert retried["classified"] == len(loadable) and "stored" not in retried
+    assert nightly.process_pending(settings, run_id) == {}, "a second retry finds nothing to do"
+    assert _count(conn, "articles") == _count(conn, "article_classifications") == len(loadable)
+    assert _count(conn, "raw_pages") == raw_pages and len(site.request_log) == requests
 
 
 def test_reextract_reads_stored_pages_and_never_downloads(demo, database_url, tmp_path, conn):

@@ -3,7 +3,6 @@
 load_taxonomy(path) -> Taxonomy
 get_classifier(taxonomy, cache_dir) -> Classifier      # .version, .classify([(title, text)]) -> [Labels]
 classify_articles(conn, article_ids, taxonomy_path, cache_dir) -> counts
-reclassify(conn, taxonomy_path, batch_size=500, progress=None) -> counts (incl. "changed")
 """
 
 from pipeline.classify.models import (
@@ -13,7 +12,7 @@ from pipeline.classify.models import (
     RuleClassifier,
     get_classifier,
 )
-from pipeline.classify.store import classify_articles, reclassify, stale_article_ids, sync_topics
+from pipeline.classify.store import classify_articles, stale_article_ids, sync_topics
 from pipeline.classify.taxonomy import Taxonomy, Topic, load_taxonomy
 
 __all__ = [
@@ -26,7 +25,6 @@ __all__ = [
     "classify_articles",
     "get_classifier",
     "load_taxonomy",
-    "reclassify",
     "stale_article_ids",
     "sync_topics",
 ]

@@ -7,7 +7,7 @@ unchanged rows, so running the same taxonomy twice changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +15,8 @@ import psycopg
 
 from pipeline.classify.models import Classifier, Labels, get_classifier
 from pipeline.classify.taxonomy import Taxonomy, load_taxonomy
-from pipeline.errors import ConfigError
 
 COUNT_KEYS = ("classified", "relevant", "not_relevant", "labels", "changed")
-ProgressFn = Callable[[int, int], None]  # (articles done, articles to do)
 
 
 _LOADED: dict[tuple[str, Path | None], Classifier] = {}  # by taxonomy hash: one load per process
@@ -161,40 +159,7 @@ def stale_article_ids(
         return [row[0] for row in cur.fetchall()]
 
 
-def reclassify(
-    conn: psycopg.Connection[Any],
-    taxonomy_path: Path,
-    *,
-    batch_size: int = 500,
-    progress: ProgressFn | None = None,
-    cache_dir: Path | None = None,
-) -> dict[str, int]:
-    """Relabel every article whose labels came from another taxonomy or classifier, committing per batch.
-
-    Re-runnable: an interrupted run resumes where it stopped; a second run finds nothing to do.
-    """
-    if batch_size < 1:
-        raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
-    taxonomy, classifier = load_for(taxonomy_path, cache_dir)
-    sync_topics(conn, taxonomy)
-    conn.commit()
-    todo = stale_article_ids(conn, classifier.version, taxonomy.hash)
-    totals: dict[str, int] = {"to_do": len(todo), "batches": 0, **dict.fromkeys(COUNT_KEYS, 0)}
-    for start in range(0, len(todo), batch_size):
-        with conn.transaction():
-            counts = _classify_batch(conn, todo[start : start + batch_size], taxonomy, classifier)
-        conn.commit()
-        totals["batches"] += 1
-        for key, value in counts.items():
-            totals[key] = totals.get(key, 0) + value
-        if progress is not None:
-            progress(min(start + batch_size, len(todo)), len(todo))
-    totals["topics_removed"] = _drop_unused_topics(conn, taxonomy)
-    conn.commit()
-    return totals
-
-
-def _drop_unused_topics(conn: psycopg.Connection[Any], taxonomy: Taxonomy) -> int:
+def drop_unused_topics(conn: psycopg.Connection[Any], taxonomy: Taxonomy) -> int:
     """Topics no longer in the taxonomy and no longer on any article."""
     with conn.cursor() as cur:
         cur.execute(
@@ -203,3 +168,35 @@ def _drop_unused_topics(conn: psycopg.Connection[Any], taxonomy: Taxonomy) -> in
             (taxonomy.topic_ids,),
         )
         return max(cur.rowcount, 0)
+
+
+def claim_unclassified(
+    conn: psycopg.Connection[Any], version: str, taxonomy_hash: str, limit: int, *, exclude: Sequence[int] = ()
+) -> list[int]:
+    """Lock up to `limit` articles whose labels are missing or stale, in the caller's transaction (SKIP
+    LOCKED: articles another process is labelling are left to it)."""
+    rows = conn.execute(
+        """SELECT a.id FROM articles a
+           LEFT JOIN article_classifications c ON c.article_id = a.id
+           WHERE (c.article_id IS NULL OR c.classifier_version <> %s OR c.taxonomy_hash <> %s)
+             AND NOT (a.id = ANY(%s))
+           ORDER BY a.id LIMIT %s
+           FOR UPDATE OF a SKIP LOCKED""",
+        (version, taxonomy_hash, list(exclude), limit),
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def forget_labels(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> None:
+    """Make these articles' labels stale (their text changed): the classify stage labels them again."""
+    conn.execute("DELETE FROM article_classifications WHERE article_id = ANY(%s)", (list(article_ids),))
+
+
+def unclassified_count(conn: psycopg.Connection[Any]) -> tuple[int, Any]:
+    """Articles with no labels yet, and when the oldest of them was stored."""
+    row = conn.execute(
+        """SELECT count(*), min(a.created_at) FROM articles a
+           WHERE NOT EXISTS (SELECT 1 FROM article_classifications c WHERE c.article_id = a.id)"""
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), row[1]

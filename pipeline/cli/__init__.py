@@ -5,6 +5,7 @@ named errors into clear messages. Each command group lives in its own module her
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 import typer
@@ -26,8 +27,15 @@ def build() -> typer.Typer:
     return app
 
 
+def _stop(signum: int, _frame: object) -> None:
+    """SIGTERM ends a command like Ctrl-C does: the run in progress is closed `interrupted`, and
+    whatever it left pending is picked up by the next one."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGTERM, _stop)
     build()
     try:
         app()  # standalone: click reports usage errors and exits with their codes itself

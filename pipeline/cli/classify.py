@@ -12,7 +12,7 @@ from typing import IO, Annotated, Any
 import typer
 from rich.table import Table
 
-from pipeline.cli.common import connection, current_settings, err, out
+from pipeline.cli.common import current_settings, err, out
 
 BATCH = 256
 
@@ -79,20 +79,15 @@ def _parse(line: str, lineno: int, counts: dict[str, int]) -> tuple[Any, str, st
 
 def reclassify_command(
     taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy file (default: config/topics.yaml).")] = None,
-    batch_size: Annotated[int, typer.Option(min=1, help="Articles per transaction.")] = 500,
 ) -> None:
     """Relabel the archive after a taxonomy or classifier change (only articles labelled otherwise)."""
-    from pipeline.classify import reclassify
-    from pipeline.cli.common import batch_progress
+    from pipeline.cli.common import batch_progress, print_report
+    from pipeline.jobs.maintenance import reclassify
 
     settings = current_settings(topics_file=taxonomy)
-    with connection(settings) as conn, batch_progress("reclassify") as on_batch:
-        models = settings.home / "models"
-        counts = reclassify(conn, settings.topics_file, batch_size=batch_size, progress=on_batch, cache_dir=models)
-    table = Table("outcome", "count", title=f"reclassify with {settings.topics_file}")
-    for key, value in counts.items():
-        table.add_row(key, str(value))
-    out.print(table)
+    with batch_progress("reclassify") as on_batch:
+        report = reclassify(settings, on_batch=on_batch)
+    print_report(report)
 
 
 def eval_classify_command(

@@ -44,6 +44,22 @@ def batch_progress(description: str) -> Iterator[Callable[[int, int], None]]:
         yield lambda done, total: progress.update(task, completed=done, total=total)
 
 
+@contextmanager
+def stage_progress() -> Iterator[Callable[[str, int], None]]:
+    """One progress line per stage (on stderr): items done so far; yields `on_progress(stage, done)`."""
+    columns = (TextColumn("{task.description:<12}"), BarColumn(), TextColumn("{task.completed} items"),
+               TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=err) as progress:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=None)
+            progress.update(tasks[stage], completed=done)
+
+        yield update
+
+
 def print_report(report: RunReport) -> None:
     """The run's counts by stage and outcome, then every skip by reason."""
     table = Table("stage", "outcome", "count", "seconds", title=f"run {report.run_id}")

@@ -13,7 +13,16 @@ import typer
 from rich.table import Table
 
 from pipeline import db
-from pipeline.cli.common import batch_progress, connection, current_settings, err, out, print_query, print_report
+from pipeline.cli.common import (
+    batch_progress,
+    connection,
+    current_settings,
+    err,
+    out,
+    print_query,
+    print_report,
+    stage_progress,
+)
 from pipeline.jobs.maintenance import reextract
 from pipeline.jobs.nightly import run_once
 from pipeline.runs import RunReport
@@ -111,8 +120,8 @@ def run_command(
 
 def _run_with_progress(settings: Settings, *, kind: str, now: datetime | None = None) -> RunReport:
 
-    with batch_progress("fetch, extract, classify (batches)") as on_batch:
-        return run_once(settings, kind=kind, now=now, window_end=now, on_batch=on_batch)
+    with stage_progress() as on_progress:
+        return run_once(settings, kind=kind, now=now, window_end=now, on_progress=on_progress)
 
 
 def _demo_port(home: Path) -> int:

@@ -97,8 +97,11 @@ def feeds_sync(
 def status_command(
     hours: Annotated[int, typer.Option(help="Fetch outcomes of the last N hours.")] = 24,
 ) -> None:
-    """Failing feeds with their last error, the frontier by state, and recent fetch outcomes."""
+    """Work waiting at each stage, open runs, failing feeds, the frontier by state, and recent fetches."""
+    from pipeline.jobs.status import open_runs, stage_work
+
     with connection(current_settings()) as conn:
+        work, running = stage_work(conn), open_runs(conn)
         failing = conn.execute(
             """SELECT id, name, url, failure_count, hard_failures, soft_failures, temp_failures, last_status,
                       last_error, to_char(last_success_at, 'YYYY-MM-DD HH24:MI'),
@@ -113,6 +116,18 @@ def status_command(
                WHERE fetched_at > now() - make_interval(hours => %s) GROUP BY 1, 2 ORDER BY 1, 3 DESC""",
             (hours,),
         ).fetchall()
+    table = Table("stage", "pending", "oldest pending", "in progress", "failed (retried)", "parked",
+                  "example error", title="work by stage")  # fmt: skip
+    for w in work:
+        table.add_row(w.stage, str(w.pending), w.age(), str(w.in_progress or ""), str(w.failed or ""),
+                      str(w.parked or ""), (w.example_error or "")[:80])  # fmt: skip
+    out.print(table)
+    if running:
+        table = Table("run", "kind", "key", "started", "heartbeat", "host:pid", title="open runs")
+        for run_id, kind, key, started, beat, owner in running:
+            table.add_row(str(run_id), kind, key or "", f"{started:%Y-%m-%d %H:%M}",
+                          f"{beat:%H:%M:%S}" if beat else "", owner)  # fmt: skip
+        out.print(table)
     _print_failing(failing)
     table = Table("state", "reason", "urls", title="frontier")
     for state, reason, n in frontier:
@@ -160,37 +175,29 @@ def backfill_command(
 ) -> None:
     """Load archived news for a window: WARC files, sitemaps, saved HTML, URL lists. Reruns load nothing twice."""
     from pipeline.jobs.backfill import backfill, day_window, parse_source
-    from pipeline.runs import finish_run, load_report, start_run
+    from pipeline.jobs.nightly import held_run, link_and_find_events
+    from pipeline.runs import load_report
 
     first, last = _day(date_from, "--from"), _day(date_to, "--to")
     window = day_window(first, last)
     settings = current_settings()
     sources = [parse_source(s) for s in source]
     totals: dict[str, Counter[str]] = {}
-    article_ids: list[int] = []
+    with held_run(settings, "backfill", run_key=",".join(source), window_start=window.start,
+                  window_end=window.end) as run_id, connection(settings) as conn:  # fmt: skip
+        with _progress() as progress:
+            for src in sources:
+                task = progress.add_task(f"{src.kind}: {src.location}", total=None)
+
+                def advance(_outcome: str, task_id: TaskID = task) -> None:
+                    progress.advance(task_id)
+
+                counts = backfill(conn, settings, src, date_from=first, date_to=last, run_id=run_id,
+                                  process=process, include_undated=include_undated, on_progress=advance)  # fmt: skip
+                totals[f"{src.kind}:{src.location}"] = Counter(counts)
+        if process:
+            link_and_find_events(settings, run_id)
     with connection(settings) as conn:
-        run_id = start_run(conn, "backfill", run_key=",".join(source), window_start=window.start,
-                           window_end=window.end)  # fmt: skip
-        status = "failed"
-        try:
-            with _progress() as progress:
-                for src in sources:
-                    task = progress.add_task(f"{src.kind}: {src.location}", total=None)
-
-                    def advance(_outcome: str, task_id: TaskID = task) -> None:
-                        progress.advance(task_id)
-
-                    counts = backfill(conn, settings, src, date_from=first, date_to=last, run_id=run_id,
-                                      process=process, include_undated=include_undated, on_progress=advance,
-                                      article_ids=article_ids)  # fmt: skip
-                    totals[f"{src.kind}:{src.location}"] = Counter(counts)
-            if article_ids:
-                from pipeline.jobs.nightly import link_and_find_events
-
-                link_and_find_events(settings, run_id, article_ids)
-            status = "success"
-        finally:
-            finish_run(conn, run_id, status)
         report = load_report(conn, run_id)
     _print_counts(totals, report.counts)
 

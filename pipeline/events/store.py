@@ -84,3 +84,33 @@ def refind_events(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> 
     found = extract_events(conn, article_ids)
     conn.execute("DELETE FROM events e WHERE NOT EXISTS (SELECT 1 FROM event_mentions m WHERE m.event_id = e.id)")
     return found
+
+
+# Event extraction is serialized like linking: mentions of one event from two articles merge into
+# one event only if the second sees the first.
+EVENTS_LOCK = (7_431_004, 1)
+
+
+def claim_unread(conn: psycopg.Connection[Any], limit: int) -> list[int]:
+    """Take the events lock for the caller's transaction, then up to `limit` classified articles whose
+    events were not read yet."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", EVENTS_LOCK)
+    rows = conn.execute(
+        """SELECT id FROM articles WHERE events_state = 'pending' AND relevant IS NOT NULL
+           ORDER BY id LIMIT %s""",
+        (limit,),
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def mark_read(conn: psycopg.Connection[Any], article_ids: Sequence[int], state: str = "done") -> None:
+    """Record that these articles' events were read (`done`), or must be read again (`pending`)."""
+    conn.execute("UPDATE articles SET events_state = %s WHERE id = ANY(%s)", (state, list(article_ids)))
+
+
+def unread_count(conn: psycopg.Connection[Any]) -> tuple[int, Any]:
+    row = conn.execute(
+        "SELECT count(*), min(created_at) FROM articles WHERE events_state = 'pending'"
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), row[1]

@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-from pipeline.errors import Skip
+from pipeline.errors import ItemFailed, Skip
 from pipeline.extract import store
 from pipeline.extract.core import EXTRACTOR_VERSION, Extraction, extract_many
 from pipeline.fetch.store import RawPage, load_raw_pages
@@ -91,31 +91,47 @@ def build_article(page: RawPage, found: Extraction, min_words: int) -> ArticleRo
 class Extracted:
     """One raw page made into an article row, with the extraction it came from."""
 
+    raw_page_id: int
     found: Extraction
     row: ArticleRow
 
 
+Outcome = Extracted | Skip | ItemFailed
+
+
 def extract_batch(
     conn: psycopg.Connection[Any], settings: Settings, raw_page_ids: Sequence[int]
-) -> tuple[list[Extracted], list[Skip]]:
-    """Extract stored pages, each site's pages with that site's stored boilerplate profile.
-    Returns the pages that make articles and, for the rest, why not."""
-    loaded = load_raw_pages(conn, raw_page_ids)
-    pages = [p for p in loaded if isinstance(p, RawPage)]
-    skipped = [p for p in loaded if isinstance(p, Skip)]  # a corrupt stored body
+) -> dict[int, Outcome]:
+    """Extract stored pages, each site's pages with that site's stored boilerplate profile. Returns,
+    for each raw page, the article row it makes, or why it makes none (a Skip is final, an ItemFailed
+    is an unexpected error of that page alone)."""
+    outcomes: dict[int, Outcome] = {}
+    pages: list[RawPage] = []
+    for raw_id, page in load_raw_pages(conn, raw_page_ids):
+        if isinstance(page, Skip):
+            outcomes[raw_id] = page  # a corrupt stored body
+        else:
+            pages.append(page)
     results = extract_many(
         [(p.body, p.final_url or p.url) for p in pages], sites=lambda source: store.load_site_profile(conn, source)
     )
-    made: list[Extracted] = []
     for page, found in zip(pages, results, strict=True):
-        try:
-            if isinstance(found, Skip):
-                raise found
-            made.append(Extracted(found, build_article(page, found, settings.min_article_words)))
-        except Skip as skip:
-            log.info("raw page %s (%s) makes no article: %s", page.id, page.url, skip)
-            skipped.append(skip)
-    return made, skipped
+        outcomes[page.id] = _outcome(page, found, settings.min_article_words)
+    return outcomes
+
+
+def _outcome(page: RawPage, found: Extraction | Skip | ItemFailed, min_words: int) -> Outcome:
+    if not isinstance(found, Extraction):
+        log.info("raw page %s (%s) makes no article: %s", page.id, page.url, found)
+        return found
+    try:
+        return Extracted(page.id, found, build_article(page, found, min_words))
+    except Skip as skip:
+        log.info("raw page %s (%s) makes no article: %s", page.id, page.url, skip)
+        return skip
+    except Exception as exc:  # hostile metadata no rule foresaw: this page fails, never its batch
+        log.warning("raw page %s (%s) failed: %r", page.id, page.url, exc)
+        return ItemFailed("error", f"{type(exc).__name__}: {exc}"[:500])
 
 
 def extract_pages(
@@ -123,20 +139,30 @@ def extract_pages(
     settings: Settings,
     raw_page_ids: Sequence[int],
 ) -> tuple[Counts, list[int]]:
-    """Extract a batch of raw pages into articles, in the caller's transaction.
+    """Extract a batch of raw pages into articles, in the caller's transaction, and record each raw
+    page's extraction state (done, skipped with its reason, failed with its error).
 
     Pages of one site are extracted together with that site's learned boilerplate profile (stored
     pages plus this batch), and the batch is then counted into the profiles. Returns outcome counts
     and the ids of the articles these pages are (new or already stored).
     """
     counts: Counter[str] = Counter()
-    made, skipped = extract_batch(conn, settings, raw_page_ids)
-    counts.update(f"skip:{skip.reason}" for skip in skipped)
+    outcomes = extract_batch(conn, settings, raw_page_ids)
     rows: list[ArticleRow] = []
     seen: set[str] = set()
     article_ids: list[int] = []
     learned: dict[str, list[Extraction]] = {}
-    for item in made:
+    states: list[tuple[int, str, str | None]] = []
+    for raw_id, item in sorted(outcomes.items()):
+        if isinstance(item, Skip):
+            counts[f"skip:{item.reason}"] += 1
+            states.append((raw_id, "skipped", item.reason))
+            continue
+        if isinstance(item, ItemFailed):
+            counts[f"failed:{item.reason}"] += 1
+            states.append((raw_id, "failed", str(item)))
+            continue
+        states.append((raw_id, "done", None))
         row = item.row
         learned.setdefault(source_of(row.url), []).append(item.found)
         known = store.known_article(conn, list(row.aliases))
@@ -149,14 +175,15 @@ def extract_pages(
         seen.add(row.url)
         rows.append(row)
     if rows:
-        inserted, stored_ids = store.load_articles(conn, rows)
+        inserted, stored_ids = store.load_articles(conn, sorted(rows, key=lambda r: r.url))
         counts["stored"] += inserted
         counts["already_stored"] += len(rows) - inserted
         article_ids.extend(stored_ids)
-    for source, extractions in learned.items():
+    for source in sorted(learned):  # one order for every process: no deadlock between two of them
         counts["site_profile_pages"] += store.update_site_profile(
-            conn, source, [e.unfiltered_text or e.text for e in extractions]
+            conn, source, [e.unfiltered_text or e.text for e in learned[source]]
         )
+    store.mark_extracted(conn, states, EXTRACTOR_VERSION)
     return dict(counts), sorted(set(article_ids))
 
 
@@ -168,9 +195,9 @@ def reextract_articles(
     old text (counted). Returns counts and the ids whose text or metadata changed."""
     counts: Counter[str] = Counter()
     raw_ids = store.raw_page_ids_of(conn, article_ids)
-    made, skipped = extract_batch(conn, settings, raw_ids)
-    counts.update(f"kept:{skip.reason}" for skip in skipped)
-    rows = [item.row for item in made]
+    outcomes = extract_batch(conn, settings, raw_ids)
+    counts.update(f"kept:{item.reason}" for item in outcomes.values() if not isinstance(item, Extracted))
+    rows = [item.row for item in outcomes.values() if isinstance(item, Extracted)]
     changed = store.refresh_articles(conn, rows) if rows else []
     counts["changed"] += len(changed)
     counts["unchanged"] += len(rows) - len(changed)

@@ -17,7 +17,7 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-from pipeline.errors import Skip
+from pipeline.errors import ItemFailed, Skip
 from pipeline.extract.boilerplate import SiteProfile
 from pipeline.extract.decode import decode_html, parse_html
 from pipeline.extract.language import detect_language
@@ -161,19 +161,22 @@ def extract_many(
     sites: Mapping[str, SiteProfile] | Callable[[str], SiteProfile | None] | None = None,
     now: datetime | None = None,
     tick: Callable[[int], None] | None = None,
-) -> list[Extraction | Skip]:
+) -> list[Extraction | Skip | ItemFailed]:
     """Extract several pages, learning each site's boilerplate from the given pages of that site
     (grouped by the registered domain of the page's URL, else of its canonical URL) plus the stored
     profile of that site: `sites` maps a site to its profile, or is a function that loads it (e.g.
     `lambda source: load_site_profile(conn, source)`). Each page is parsed and run through trafilatura once; a
-    page's result is a Skip when it cannot be extracted."""
+    page's result is a Skip when it cannot be extracted, an ItemFailed when extracting it raised an
+    error no rule foresaw (that page alone fails)."""
     when = now or datetime.now(UTC)
-    raw: list[Extraction | Skip] = []
+    raw: list[Extraction | Skip | ItemFailed] = []
     for html, url in pages:
         try:
             raw.append(_extract_unfiltered(parse_html(decode_html(html)), url, when))
         except Skip as skip:
             raw.append(skip)
+        except Exception as exc:  # a hostile page must not stop the others
+            raw.append(ItemFailed("error", f"{type(exc).__name__}: {exc}"[:500]))
         if tick:
             tick(1)
     lookup = sites.get if isinstance(sites, Mapping) else sites
@@ -187,9 +190,9 @@ def extract_many(
                 stored = lookup(key) if lookup else None
                 profiles[key] = stored.copy() if stored else SiteProfile()
             profiles[key].add_page(item.text)
-    results: list[Extraction | Skip] = []
+    results: list[Extraction | Skip | ItemFailed] = []
     for item in raw:
-        if isinstance(item, Skip):
+        if not isinstance(item, Extraction):
             results.append(item)
             continue
         profile = profiles.get(site_key(item.url or item.canonical_url))
@@ -197,4 +200,6 @@ def extract_many(
             results.append(_finish(item, profile))
         except Skip as skip:
             results.append(skip)
+        except Exception as exc:  # a hostile page must not stop the others
+            results.append(ItemFailed("error", f"{type(exc).__name__}: {exc}"[:500]))
     return results

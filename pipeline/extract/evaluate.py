@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import ConfigError, Skip
+from pipeline.errors import ConfigError, ItemFailed, Skip
 from pipeline.extract.scoring import Score, aeb_score, snippet_score
 from pipeline.settings import PROJECT_ROOT
 
@@ -103,8 +103,8 @@ def newsflow_texts(
     for group in groups:
         results = extract_many([(read_page(p), p.url or None) for p in group], tick=tick)
         for page, result in zip(group, results, strict=True):
-            if isinstance(result, Skip):
-                skips[f"skip:{result.reason}"] += 1
+            if isinstance(result, Skip | ItemFailed):
+                skips[f"{'skip' if isinstance(result, Skip) else 'failed'}:{result.reason}"] += 1
                 texts[page.key] = None
             else:
                 texts[page.key] = result.text

@@ -436,23 +436,32 @@ def _sitename(found: _Found, url: str | None) -> str | None:
     for key in ("og:site_name", "application-name", "apple-mobile-web-app-title", "twitter:site"):
         if key in found.meta:
             name = found.meta[key].lstrip("@")
-            return (urlsplit(name).hostname or name).removeprefix("www.") if "://" in name else name
+            return (_hostname(name) or name).removeprefix("www.") if "://" in name else name
     for node in found.jsonld:
         publisher = _first_str(node.get("publisher"))
         if publisher and not publisher.startswith("http"):
             return publisher
     if url:
-        host = urlsplit(url).hostname or ""
-        return host.removeprefix("www.") or None
+        return _hostname(url).removeprefix("www.") or None
     return None
+
+
+def _hostname(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
 
 
 def _absolute(base: str | None, href: str | None) -> str | None:
     href = clean(href)
     if not href:
         return None
-    full = urljoin(base, href) if base else href
-    return full if urlsplit(full).scheme in {"http", "https"} else None
+    try:
+        full = urljoin(base, href) if base else href
+        return full if urlsplit(full).scheme in {"http", "https"} else None
+    except ValueError:  # "http://[" and the like: no usable address
+        return None
 
 
 def _self_urls(tree: HtmlElement, found: _Found, url: str | None) -> tuple[str | None, list[str]]:

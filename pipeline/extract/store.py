@@ -179,17 +179,48 @@ def refresh_articles(conn: psycopg.Connection[Any], rows: Sequence[Any]) -> list
         return [int(r[0]) for r in cur.fetchall()]
 
 
-def unprocessed_raw_pages(conn: psycopg.Connection[Any], raw_ids: Sequence[int]) -> list[int]:
-    """The raw pages no article was made from yet."""
-    if not raw_ids:
-        return []
+MAX_EXTRACT_ATTEMPTS = 3
+
+
+def claim_raw_pages(conn: psycopg.Connection[Any], limit: int, *, exclude: Sequence[int] = ()) -> list[int]:
+    """Lock up to `limit` raw pages to extract, in the caller's transaction (SKIP LOCKED: pages another
+    process is extracting are left to it): pending ones, failed ones with attempts left, and pages
+    skipped by another extractor version. Rows in `exclude` (tried by this process) are left out."""
     rows = conn.execute(
-        """SELECT r.id FROM raw_pages r
-           WHERE r.id = ANY(%s) AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.raw_page_id = r.id)
-           ORDER BY r.id""",
-        (list(set(raw_ids)),),
+        """SELECT id FROM raw_pages
+           WHERE (extract_state = 'pending'
+                  OR (extract_state = 'failed' AND extract_attempts < %(max)s)
+                  OR (extract_state = 'skipped' AND extracted_by IS DISTINCT FROM %(version)s))
+             AND NOT (id = ANY(%(exclude)s))
+           ORDER BY id LIMIT %(limit)s
+           FOR UPDATE SKIP LOCKED""",
+        {"max": MAX_EXTRACT_ATTEMPTS, "version": EXTRACTOR_VERSION, "exclude": list(exclude), "limit": limit},
     ).fetchall()
     return [int(r[0]) for r in rows]
+
+
+def mark_extracted(conn: psycopg.Connection[Any], states: Sequence[tuple[int, str, str | None]], version: str) -> None:
+    """Record each raw page's extraction outcome: (id, done | skipped | failed, reason or error). A page
+    that failed MAX_EXTRACT_ATTEMPTS times is parked with its error."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            """UPDATE raw_pages SET
+                   extract_attempts = extract_attempts + (%(state)s = 'failed')::int,
+                   extract_state = CASE WHEN %(state)s = 'failed' AND extract_attempts + 1 >= %(max)s
+                                        THEN 'parked' ELSE %(state)s END,
+                   extract_reason = %(reason)s, extracted_by = %(version)s, extracted_at = now()
+               WHERE id = %(id)s""",
+            [{"id": raw_id, "state": state, "reason": (reason or "")[:1000] or None, "version": version,
+              "max": MAX_EXTRACT_ATTEMPTS} for raw_id, state, reason in states],
+        )  # fmt: skip
+
+
+def work_counts(conn: psycopg.Connection[Any]) -> list[tuple[str, int, Any, str | None]]:
+    """Raw pages by extraction state: (state, pages, oldest fetched, an example reason)."""
+    rows = conn.execute(
+        "SELECT extract_state, count(*), min(fetched_at), max(extract_reason) FROM raw_pages GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    return [(str(a), int(b), c, d) for a, b, c, d in rows]
 
 
 def find_gaps(

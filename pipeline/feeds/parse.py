@@ -107,7 +107,7 @@ def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
     if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
         raise Skip("not_a_feed", f"{url}: JSON without an items list")
     parsed = ParsedFeed(doc.get("title") if isinstance(doc.get("title"), str) else None, [])
-    base = doc.get("home_page_url") or url
+    base = _usable_base(doc.get("home_page_url"), url)
     for item in doc["items"]:
         if not isinstance(item, dict):
             parsed.skipped["skip:entry_invalid"] += 1
@@ -118,6 +118,17 @@ def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
         when = _iso_date(item.get("date_published") or item.get("date_modified"))
         _add_entry(parsed, link if isinstance(link, str) else None, item.get("title"), when, str(base))
     return parsed
+
+
+def _usable_base(home: Any, feed_url: str) -> str:
+    """The feed's home page for resolving relative links, when it is a usable absolute URL; else the
+    feed's own URL (a hostile `home_page_url` must not cost the feed its entries)."""
+    if isinstance(home, str):
+        try:
+            return normalize_url(home)
+        except Skip:
+            pass  # unusable: fall back to the feed's address
+    return feed_url
 
 
 def _iso_date(raw: Any) -> datetime | None:

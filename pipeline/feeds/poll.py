@@ -15,13 +15,15 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from pipeline.errors import Skip
 from pipeline.feeds import store
 from pipeline.feeds.parse import ParsedFeed, parse_feed
 from pipeline.feeds.store import FeedRow, due_feeds
 from pipeline.fetch.http import Fetcher, FetchError, FetchResult, LogRow, run_sync
-from pipeline.fetch.store import Conn, FrontierItem, add_to_frontier, write_fetch_log
+from pipeline.fetch.pages import save_gates, seed_gates
+from pipeline.fetch.store import Conn, FrontierItem, add_to_frontier, lock_host, unlock_host, write_fetch_log
 from pipeline.settings import Settings
 
 MAX_BACKOFF = timedelta(days=30)
@@ -96,29 +98,55 @@ def poll_feeds(
     feed_ids: Sequence[int] | None = None,
     force: bool = False,
     on_progress: Callable[[str], None] | None = None,
+    lock_conn: Conn | None = None,
 ) -> dict[str, int]:
-    """Poll the due feeds and put their new entry URLs into the frontier (no commit)."""
+    """Poll the due feeds and put their new entry URLs into the frontier (no commit). With `lock_conn`,
+    the feeds' hosts are taken first (waiting while another process fetches from them), so that
+    the politeness of each host holds across processes."""
     feeds = due_feeds(conn, now, feed_ids, force)
-    counts: Counter[str] = Counter()
-    log: list[LogRow] = []
     if not feeds:
         return {}
+    hosts = sorted({urlsplit(feed.url).hostname or "" for feed in feeds} - {""})
+    if lock_conn is not None:
+        for host in hosts:  # one order for every process: two pollers never wait on each other in a cycle
+            lock_host(lock_conn, host)
+    try:
+        return _poll(conn, settings, feeds, hosts, now=now, window_end=window_end, run_id=run_id,
+                     on_progress=on_progress)  # fmt: skip
+    finally:
+        if lock_conn is not None:
+            for host in hosts:
+                unlock_host(lock_conn, host)
+
+
+def _poll(
+    conn: Conn, settings: Settings, feeds: list[FeedRow], hosts: list[str], *, now: datetime,
+    window_end: datetime | None, run_id: int | None, on_progress: Callable[[str], None] | None,
+) -> dict[str, int]:  # fmt: skip
+    counts: Counter[str] = Counter()
+    log: list[LogRow] = []
 
     def done(feed: FeedRow, outcome: FeedOutcome) -> None:
-        row, outcome_counts = handle_feed_outcome(conn, feed, outcome, now=now, window_end=window_end)
+        try:
+            with conn.transaction():  # a savepoint: one hostile feed cannot break the others' work
+                row, outcome_counts = handle_feed_outcome(conn, feed, outcome, now=now, window_end=window_end)
+        except Exception as exc:  # input no rule foresaw: this feed fails (counted), never the poll
+            log_error = Skip("error", f"{type(exc).__name__}: {exc}"[:500])
+            row, outcome_counts = _record_failure(conn, feed, log_error, now)
         counts.update(outcome_counts)
         log.append(row)
         if on_progress is not None:
             on_progress(row.outcome)
 
-    robots_log = run_sync(lambda: _fetch_feeds(settings, feeds, done))
+    robots_log = run_sync(lambda: _fetch_feeds(conn, settings, feeds, hosts, done))
     write_fetch_log(conn, [*robots_log, *log], run_id)
     return dict(counts)
 
 
 async def _fetch_feeds(
-    settings: Settings, feeds: list[FeedRow], on_done: Callable[[FeedRow, FeedOutcome], None]
-) -> list[LogRow]:
+    conn: Conn, settings: Settings, feeds: list[FeedRow], hosts: list[str],
+    on_done: Callable[[FeedRow, FeedOutcome], None],
+) -> list[LogRow]:  # fmt: skip
     import asyncio
 
     async def one(feed: FeedRow, f: Fetcher) -> tuple[FeedRow, FeedOutcome]:
@@ -128,10 +156,12 @@ async def _fetch_feeds(
             return feed, exc
 
     async with Fetcher(settings) as fetcher:
+        seed_gates(conn, fetcher, hosts)
         tasks = [asyncio.ensure_future(one(feed, fetcher)) for feed in feeds]
         for next_done in asyncio.as_completed(tasks):
             feed, outcome = await next_done
             on_done(feed, outcome)
+        save_gates(conn, fetcher, hosts)
         return fetcher.log
 
 

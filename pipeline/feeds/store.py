@@ -56,13 +56,16 @@ class FeedRow:
 
 
 def due_feeds(conn: Conn, now: datetime, feed_ids: Sequence[int] | None, force: bool) -> list[FeedRow]:
+    """The feeds due for a poll, locked for the caller's transaction: a feed another process is
+    polling right now is left to it (SKIP LOCKED)."""
     with conn.cursor() as cur:
         cur.execute(
             """SELECT id, url, poll_interval_s, etag, last_modified, last_body_hash, failure_count
                FROM feeds
                WHERE (%s::bigint[] IS NULL AND in_config OR id = ANY(%s::bigint[]))
                  AND (%s OR next_poll_at IS NULL OR next_poll_at <= %s)
-               ORDER BY id""",
+               ORDER BY id
+               FOR UPDATE SKIP LOCKED""",
             (_ids(feed_ids), _ids(feed_ids), force, now),
         )
         return [FeedRow(*row) for row in cur.fetchall()]

@@ -198,6 +198,16 @@ class HostGate:
         self.next_start = now + self.delay
         return True
 
+    def sent_ago(self, seconds: float) -> None:
+        """Another process sent this host a request `seconds` ago: keep the delay from that one too."""
+        sent = time.monotonic() - max(0.0, seconds)
+        self.last_sent = max(self.last_sent, sent)
+        self.next_start = max(self.next_start, sent + self.delay)
+
+    def seconds_since_sent(self) -> float | None:
+        """How long ago this process last sent the host a request (None: never)."""
+        return time.monotonic() - self.last_sent if self.last_sent > 0 else None
+
     def push_back(self, seconds: float) -> None:
         self.next_start = max(self.next_start, time.monotonic() + seconds)
         self.last_sent = max(self.last_sent, time.monotonic() + seconds - self.delay)

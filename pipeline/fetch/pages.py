@@ -1,24 +1,30 @@
-"""Stage 2: frontier URLs -> raw pages (gzip body + fetch metadata), politely and with guards.
+"""The fetch stage: frontier URLs -> raw pages (gzip body + fetch metadata), politely and with guards.
 
-`fetch_pages` works in the caller's connection and does not commit: the caller (a DAG task, the
-CLI) commits once the batch is done, so a crashed batch leaves the frontier as it was and a rerun
-fetches it again. Outcomes:
+`fetch_pending` drains the frontier. It takes hosts, not URLs: a host is taken with a PostgreSQL
+session lock (`store.try_lock_host`), so any number of processes fetch at the same time without ever
+sharing a host, and each host's delay is kept across processes through `hosts.last_request_at`.
+Each page's outcome is committed on its own (raw page and frontier state in one transaction), so a
+process that dies loses at most the pages in flight, which stay pending for the next run.
+`fetch_pages` fetches given frontier rows in the caller's transaction (tests, tools). Outcomes:
 
 - `fetched`: a new raw page was stored; `already_fetched`: the URL already had a raw page;
   `already_known`: the URL is a known article's address (`article_urls`), nothing fetched;
 - `skip:<reason>`: permanent (404, robots_disallowed, too_large, bad_content_type, blocked_address,
   redirect_loop, ...), the frontier row becomes `skipped`;
 - `failed:<reason>`: temporary (timeout, http_503, connect_error, robots_unavailable, ...), the row
-  becomes `failed` and is offered again by `pending_frontier` until it has had `MAX_FETCH_ATTEMPTS`.
+  becomes `failed` and is offered again to later runs until it has had `MAX_FETCH_ATTEMPTS`, then
+  `parked` with its error.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 
-from pipeline.errors import Skip
+from pipeline.errors import Skip, TransientError
+from pipeline.fetch import store
 from pipeline.fetch.http import Fetcher, FetchError, FetchResult, LogRow, run_sync
 from pipeline.fetch.store import (
     STORED_HEADERS,
@@ -30,6 +36,11 @@ from pipeline.fetch.store import (
     write_fetch_log,
 )
 from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+# Failures that say the site could not be reached at all (not that it answered with an error): when
+# every page of a fetch ends so, the fetch failed as a whole and its task should be retried.
+UNREACHABLE = frozenset({"connect_error", "timeout", "network_error", "robots_unavailable", "dns_error"})
 
 Outcome = FetchResult | Skip | FetchError
 
@@ -52,6 +63,9 @@ async def fetch_urls(
             return url, await f.get(url, kind="page")
         except (Skip, FetchError) as exc:
             return url, exc
+        except Exception as exc:  # a bug or a hostile response: this URL fails, never its batch
+            log.warning("fetching %s failed unexpectedly: %r", url, exc)
+            return url, FetchError("error", f"{type(exc).__name__}: {exc}"[:500])
 
     async def run(f: Fetcher) -> list[LogRow]:
         import asyncio
@@ -115,7 +129,9 @@ def fetch_pages(
     return dict(counts), raw_ids
 
 
-def _record(conn: Conn, fid: int, url: str, source: str, outcome: Outcome) -> tuple[str, int | None, LogRow]:
+def _record(
+    conn: Conn, fid: int, url: str, source: str, outcome: Outcome, run_id: int | None = None
+) -> tuple[str, int | None, LogRow]:
     """Store one fetch's outcome; returns (count key, raw page id or None, fetch_log row)."""
     if isinstance(outcome, Skip):
         set_state(conn, fid, "skipped", outcome.reason)
@@ -123,7 +139,7 @@ def _record(conn: Conn, fid: int, url: str, source: str, outcome: Outcome) -> tu
         row = LogRow("page", url, None, status, outcome.reason, outcome.detail or None, None, None)
         return f"skip:{outcome.reason}", None, row
     if isinstance(outcome, FetchError):
-        set_state(conn, fid, "failed", outcome.reason)
+        set_state(conn, fid, "failed", outcome.reason, error=str(outcome), run_id=run_id)
         return f"failed:{outcome.reason}", None, LogRow("page", url, None, outcome.status, outcome.reason,
                                                          outcome.detail or None, None, None)  # fmt: skip
     raw_id = store_raw_page(
@@ -149,3 +165,137 @@ def _record(conn: Conn, fid: int, url: str, source: str, outcome: Outcome) -> tu
 
 def _status_of(reason: str) -> int | None:
     return int(reason[5:]) if reason.startswith("http_") and reason[5:].isdigit() else None
+
+
+# ---------------------------------------------------------------- draining the frontier
+
+
+class FetchRound:
+    """One round of `fetch_pending`: the rows of the hosts this process took, fetched together."""
+
+    def __init__(self, conn: Conn, settings: Settings, run_id: int | None, counts: Counter[str]) -> None:
+        self.conn, self.settings, self.run_id, self.counts = conn, settings, run_id, counts
+        self.log: list[LogRow] = []
+        self.attempted = 0
+        self.unreachable = 0
+
+    def fetch(self, hosts: dict[str, list[int]], checkpoint: Callable[[str], None]) -> None:
+        to_fetch = self._prepare([fid for ids in hosts.values() for fid in ids])
+        if not to_fetch:
+            return
+        sources = frontier_sources(self.conn, list(to_fetch.values()))
+        self.conn.commit()
+
+        def done(url: str, outcome: Outcome) -> None:
+            fid = to_fetch[url]
+            with self.conn.transaction():
+                key, _, row = _record(self.conn, fid, url, sources[fid], outcome, self.run_id)
+            self.counts[key] += 1
+            self.log.append(row)
+            self.attempted += 1
+            self.unreachable += key.removeprefix("failed:") in UNREACHABLE
+            checkpoint("fetch:page_committed")
+
+        async def run() -> list[LogRow]:
+            async with Fetcher(self.settings) as fetcher:
+                with self.conn.transaction():
+                    seed_gates(self.conn, fetcher, hosts)
+                await fetch_urls(self.settings, list(to_fetch), done, fetcher=fetcher)
+                with self.conn.transaction():
+                    save_gates(self.conn, fetcher, hosts)
+                return fetcher.log
+
+        robots_log = run_sync(run)
+        with self.conn.transaction():
+            write_fetch_log(self.conn, [*robots_log, *self.log], self.run_id)
+        self.log = []
+
+    def _prepare(self, ids: Sequence[int]) -> dict[str, int]:
+        """Rows whose page is already stored or already an article are settled without a request."""
+        to_fetch: dict[str, int] = {}
+        with self.conn.transaction():
+            for fid, url, raw_id, known in frontier_rows(self.conn, ids):
+                if raw_id is not None:
+                    set_state(self.conn, fid, "fetched", None, bump=False)
+                    self.counts["already_fetched"] += 1
+                elif known:
+                    set_state(self.conn, fid, "skipped", "already_known", bump=False)
+                    self.counts["already_known"] += 1
+                else:
+                    to_fetch[url] = fid
+        return to_fetch
+
+
+def seed_gates(conn: Conn, fetcher: Fetcher, hosts: Iterable[str]) -> None:
+    """Start each host's delay from the last request any process sent it (`hosts.last_request_at`)."""
+    now = datetime.now(UTC)
+    for host in hosts:
+        last = store.host_last_request(conn, host)
+        if last is not None:
+            fetcher.gate(host).sent_ago((now - last).total_seconds())
+
+
+def save_gates(conn: Conn, fetcher: Fetcher, hosts: Iterable[str]) -> None:
+    """Record when this process last sent each host a request, for the next process to take it."""
+    now = datetime.now(UTC)
+    for host in hosts:
+        ago = fetcher.gate(host).seconds_since_sent()
+        if ago is not None:
+            store.set_host_last_request(conn, host, now - timedelta(seconds=ago))
+
+
+def fetch_pending(
+    conn: Conn,
+    lock_conn: Conn,
+    settings: Settings,
+    *,
+    run_id: int | None = None,
+    sources: Sequence[str] | None = None,
+    checkpoint: Callable[[str], None] = lambda _: None,
+    counts: Counter[str] | None = None,
+) -> Counter[str]:
+    """Fetch every pending frontier row whose host this process can take, `batch_size` rows per host
+    per round, until none is left. Rows of hosts that another process holds are left to it. Raises
+    TransientError (after committing every outcome) when pages were tried and none could be reached
+    (connection refused, timeouts, robots.txt unreachable): the sites or the network are down, and the
+    caller should retry later. Rows that failed in run `run_id` are not tried again in that run."""
+    counts = Counter() if counts is None else counts
+    tried: list[int] = []
+    attempted = unreachable = 0
+    while True:
+        hosts = _take_hosts(conn, lock_conn, settings, sources, tried, run_id)
+        if not hosts:
+            break
+        try:
+            work = FetchRound(conn, settings, run_id, counts)
+            work.fetch(hosts, checkpoint)
+            attempted, unreachable = attempted + work.attempted, unreachable + work.unreachable
+        finally:
+            for host in hosts:
+                store.unlock_host(lock_conn, host)
+        tried += [fid for ids in hosts.values() for fid in ids]
+    if attempted and unreachable == attempted:
+        failures = ", ".join(f"{k} = {n}" for k, n in sorted(counts.items()) if k.startswith("failed:"))
+        raise TransientError(f"none of the {attempted} pages could be reached ({failures})")
+    return counts
+
+
+def _take_hosts(
+    conn: Conn, lock_conn: Conn, settings: Settings, sources: Sequence[str] | None, tried: Sequence[int],
+    run_id: int | None,
+) -> dict[str, list[int]]:
+    """Hosts with pending rows that this process could lock, with their next rows (at most
+    `settings.concurrency` hosts at once, `batch_size` rows each)."""
+    taken: dict[str, list[int]] = {}
+    for host in store.pending_hosts(conn, sources=sources, exclude=tried, run_id=run_id):
+        if len(taken) >= max(1, settings.concurrency):
+            break
+        if not store.try_lock_host(lock_conn, host):
+            continue  # another process is fetching this host
+        ids = store.pending_of_host(conn, host, settings.batch_size, sources=sources, exclude=tried, run_id=run_id)
+        if ids:
+            taken[host] = ids
+        else:
+            store.unlock_host(lock_conn, host)  # taken by someone else between the two queries
+    conn.commit()
+    return taken

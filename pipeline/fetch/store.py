@@ -42,7 +42,7 @@ def add_to_frontier(conn: Conn, items: Iterable[FrontierItem]) -> dict[str, int]
     """Insert URLs not yet in the frontier nor known as an article's address. Returns counts."""
     counts: Counter[str] = Counter()
     with conn.cursor() as cur:
-        for item in items:
+        for item in sorted(items, key=lambda i: i.url):  # one order for every process: no deadlock
             cur.execute(
                 """
                 INSERT INTO frontier (url, feed_id, source, title_hint, published_hint)
@@ -56,19 +56,98 @@ def add_to_frontier(conn: Conn, items: Iterable[FrontierItem]) -> dict[str, int]
     return dict(counts)
 
 
+PENDING = "(state = 'new' OR (state = 'failed' AND attempts < %(max)s))"
+# ... and not failed earlier in the same run (a later run, or Airflow's retry of the run, tries again)
+NOT_FAILED_IN_RUN = "NOT (state = 'failed' AND last_run_id IS NOT DISTINCT FROM %(run)s::bigint)"
+# Session advisory locks of hosts being fetched: (HOST_LOCK_SPACE, hashtext(host)).
+HOST_LOCK_SPACE = 7_431_002
+
+
 def pending_frontier(conn: Conn, *, limit: int | None = None, sources: Sequence[str] | None = None) -> list[int]:
     """Frontier ids to fetch: state 'new', or 'failed' with attempts left; oldest first."""
-    query = """
+    query = f"""
         SELECT id FROM frontier
-        WHERE (state = 'new' OR (state = 'failed' AND attempts < %s))
-          AND (%s::text[] IS NULL OR source = ANY(%s::text[]))
+        WHERE {PENDING} AND (%(sources)s::text[] IS NULL OR source = ANY(%(sources)s::text[]))
         ORDER BY discovered_at, id
-        LIMIT %s
+        LIMIT %(limit)s
     """
-    source_list = list(sources) if sources is not None else None
+    params = {"max": MAX_FETCH_ATTEMPTS, "sources": list(sources) if sources is not None else None, "limit": limit}
     with conn.cursor() as cur:
-        cur.execute(query, (MAX_FETCH_ATTEMPTS, source_list, source_list, limit))
+        cur.execute(query, params)
         return [row[0] for row in cur.fetchall()]
+
+
+def pending_hosts(
+    conn: Conn, *, sources: Sequence[str] | None = None, exclude: Sequence[int] = (), run_id: int | None = None
+) -> list[str]:
+    """Hosts with frontier rows to fetch, the one waiting longest first (rows in `exclude`, already
+    tried by this process, and rows that failed earlier in run `run_id` do not count)."""
+    rows = conn.execute(
+        f"""SELECT host FROM frontier
+            WHERE {PENDING} AND {NOT_FAILED_IN_RUN}
+              AND (%(sources)s::text[] IS NULL OR source = ANY(%(sources)s::text[]))
+              AND NOT (id = ANY(%(exclude)s))
+            GROUP BY host ORDER BY min(discovered_at), host""",
+        {"max": MAX_FETCH_ATTEMPTS, "sources": list(sources) if sources is not None else None,
+         "exclude": list(exclude), "run": run_id},
+    ).fetchall()  # fmt: skip
+    return [str(r[0]) for r in rows if r[0]]
+
+
+def pending_of_host(
+    conn: Conn, host: str, limit: int, *, sources: Sequence[str] | None = None, exclude: Sequence[int] = (),
+    run_id: int | None = None,
+) -> list[int]:
+    """The next `limit` frontier rows of one host to fetch, oldest first."""
+    rows = conn.execute(
+        f"""SELECT id FROM frontier
+            WHERE host = %(host)s AND {PENDING} AND {NOT_FAILED_IN_RUN}
+              AND (%(sources)s::text[] IS NULL OR source = ANY(%(sources)s::text[]))
+              AND NOT (id = ANY(%(exclude)s))
+            ORDER BY discovered_at, id LIMIT %(limit)s""",
+        {"host": host, "max": MAX_FETCH_ATTEMPTS, "sources": list(sources) if sources is not None else None,
+         "exclude": list(exclude), "limit": limit, "run": run_id},
+    ).fetchall()  # fmt: skip
+    return [int(r[0]) for r in rows]
+
+
+def try_lock_host(lock_conn: Conn, host: str) -> bool:
+    """Take the host for this process (a session lock on an autocommit connection): while it is held,
+    no other process fetches from the host. Released by `unlock_host`, or when the process dies."""
+    row = lock_conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (HOST_LOCK_SPACE, host)).fetchone()
+    return bool(row and row[0])
+
+
+def lock_host(lock_conn: Conn, host: str) -> None:
+    """Take the host for this process, waiting while another process has it (see `try_lock_host`)."""
+    lock_conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (HOST_LOCK_SPACE, host))
+
+
+def unlock_host(lock_conn: Conn, host: str) -> None:
+    lock_conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (HOST_LOCK_SPACE, host))
+
+
+def host_last_request(conn: Conn, host: str) -> datetime | None:
+    """When any process last sent this host a request (for the delay between two of them)."""
+    row = conn.execute("SELECT last_request_at FROM hosts WHERE host = %s", (host,)).fetchone()
+    return row[0] if row else None
+
+
+def set_host_last_request(conn: Conn, host: str, when: datetime) -> None:
+    conn.execute(
+        """INSERT INTO hosts (host, last_request_at) VALUES (%s, %s)
+           ON CONFLICT (host) DO UPDATE
+           SET last_request_at = greatest(hosts.last_request_at, excluded.last_request_at)""",
+        (host, when),
+    )
+
+
+def work_counts(conn: Conn) -> list[tuple[str, int, datetime | None, str | None]]:
+    """Frontier rows by state: (state, rows, oldest discovered, an example error)."""
+    rows = conn.execute(
+        """SELECT state, count(*), min(discovered_at), max(last_error) FROM frontier GROUP BY state ORDER BY state"""
+    ).fetchall()
+    return [(str(a), int(b), c, d) for a, b, c, d in rows]
 
 
 def store_raw_page(
@@ -149,13 +228,23 @@ def frontier_sources(conn: Conn, ids: list[int]) -> dict[int, str]:
         return {int(i): str(s) for i, s in cur.fetchall()}
 
 
-def set_state(conn: Conn, fid: int, state: str, reason: str | None, *, bump: bool = True) -> None:
+def set_state(
+    conn: Conn, fid: int, state: str, reason: str | None, *, bump: bool = True, error: str | None = None,
+    run_id: int | None = None,
+) -> None:
+    """A frontier row's new state. A `failed` row that has had MAX_FETCH_ATTEMPTS becomes `parked`,
+    kept with its error and never offered again (`newsflow status` lists it)."""
     with conn.cursor() as cur:
         cur.execute(
-            """UPDATE frontier SET state = %s, last_reason = %s, attempts = attempts + %s, updated_at = now()
-               WHERE id = %s""",
-            (state, reason, 1 if bump else 0, fid),
-        )
+            """UPDATE frontier SET
+                   state = CASE WHEN %(state)s = 'failed' AND attempts + %(bump)s >= %(max)s THEN 'parked'
+                                ELSE %(state)s END,
+                   last_reason = %(reason)s, last_error = %(error)s, attempts = attempts + %(bump)s,
+                   last_run_id = coalesce(%(run)s, last_run_id), updated_at = now()
+               WHERE id = %(id)s""",
+            {"state": state, "reason": reason, "error": (error or "")[:1000] or None, "bump": 1 if bump else 0,
+             "max": MAX_FETCH_ATTEMPTS, "id": fid, "run": run_id},
+        )  # fmt: skip
 
 def frontier_urls(conn: Conn, ids: Sequence[int]) -> list[tuple[int, str]]:
     """(id, url) of these frontier rows."""
@@ -174,20 +263,20 @@ class RawPage:
 
 
 
-def load_raw_pages(conn: psycopg.Connection[Any], raw_page_ids: Sequence[int]) -> list[RawPage | Skip]:
-    """The pages, decompressed; a page whose stored body is corrupt is a Skip in its place."""
+def load_raw_pages(conn: psycopg.Connection[Any], raw_page_ids: Sequence[int]) -> list[tuple[int, RawPage | Skip]]:
+    """(id, page) for these raw pages, decompressed; a page whose stored body is corrupt is a Skip."""
     rows = conn.execute(
         """SELECT r.id, r.url, r.final_url, r.body_gz, r.source, f.published_hint
            FROM raw_pages r LEFT JOIN frontier f ON f.url = r.url
            WHERE r.id = ANY(%s) ORDER BY r.id""",
         (list(raw_page_ids),),
     ).fetchall()
-    pages: list[RawPage | Skip] = []
+    pages: list[tuple[int, RawPage | Skip]] = []
     for r in rows:
         try:
-            pages.append(RawPage(r[0], r[1], r[2], _gunzip(r[3]), r[4], r[5]))
+            pages.append((int(r[0]), RawPage(r[0], r[1], r[2], _gunzip(r[3]), r[4], r[5])))
         except Skip as skip:
-            pages.append(skip)
+            pages.append((int(r[0]), skip))
     return pages
 
 
@@ -203,9 +292,10 @@ def load_raw_body(conn: Conn, raw_page_id: int) -> bytes:
     pages = load_raw_pages(conn, [raw_page_id])
     if not pages:
         raise KeyError(f"no raw page {raw_page_id}")
-    if isinstance(pages[0], Skip):
-        raise pages[0]
-    return pages[0].body
+    page = pages[0][1]
+    if isinstance(page, Skip):
+        raise page
+    return page.body
 
 
 def raw_page_id(conn: Conn, url: str) -> int | None:
@@ -214,12 +304,7 @@ def raw_page_id(conn: Conn, url: str) -> int | None:
     return int(row[0]) if row else None
 
 
-def frontier_todo(conn: Conn, urls: Sequence[str]) -> tuple[list[int], int]:
-    """Frontier rows of these URLs still to fetch (or fetched, for their raw page), and how many of
-    them were skipped for good."""
-    rows = conn.execute(
-        "SELECT id, state, attempts FROM frontier WHERE url = ANY(%s) ORDER BY id", (list(urls),)
-    ).fetchall()
-    todo = [i for i, state, attempts in rows if state in ("new", "fetched")
-            or (state == "failed" and attempts < MAX_FETCH_ATTEMPTS)]  # fmt: skip
-    return todo, sum(1 for _, state, _ in rows if state == "skipped")
+def frontier_states(conn: Conn, urls: Sequence[str]) -> Counter[str]:
+    """How many of these URLs' frontier rows are in each state."""
+    rows = conn.execute("SELECT state, count(*) FROM frontier WHERE url = ANY(%s) GROUP BY state", (list(urls),))
+    return Counter({str(state): int(n) for state, n in rows})

@@ -9,11 +9,12 @@ Sources (`--source KIND:LOCATION`, the kind may be left out when the location ma
 - `urls:FILE`     a file of URLs, one per line, optionally dated (`URL 2024-01-05`).
 
 Archives become raw pages directly; sitemaps and URL lists go through the frontier and the polite
-fetcher. Raw pages are then extracted and classified by ``process_raw_pages` (pipeline.jobs.nightly)`, one batch
+fetcher (`fetch_pending`, restricted to this source's rows, with the same per-host locks as every
+other fetch). Pending raw pages are then extracted and classified by `process_pending`, one batch
 (`Settings.batch_size` pages) per transaction: `backfill` COMMITS after every batch, so a long
 backfill that stops keeps what it did, and a rerun of the same window loads nothing twice (raw pages
-are keyed by normalized URL, articles by URL and content hash; pages already turned into articles are
-not processed again).
+are keyed by normalized URL, articles by URL and content hash; each raw page records its extraction
+state).
 """
 
 from __future__ import annotations
@@ -26,19 +27,17 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError, Skip
-from pipeline.extract.store import unprocessed_raw_pages
-from pipeline.fetch import fetch_pages
 from pipeline.fetch.http import Fetcher, detect_charset, run_sync
 from pipeline.fetch.store import (
     Conn,
     FrontierItem,
     add_to_frontier,
-    frontier_todo,
+    frontier_states,
     raw_page_id,
     store_raw_page,
     write_fetch_log,
 )
-from pipeline.jobs.nightly import process_raw_pages
+from pipeline.jobs.nightly import fetch_pending, process_pending
 from pipeline.runs import start_run
 from pipeline.settings import Settings
 from pipeline.sources.files import read_html_dir, read_url_file
@@ -104,16 +103,14 @@ def backfill(
     process: bool = True,
     include_undated: bool = False,
     on_progress: Progress | None = None,
-    article_ids: list[int] | None = None,
 ) -> dict[str, int]:
     """Load one source's window; commits per batch (see the module doc). Returns counts by outcome.
 
-    The ids of the articles made are appended to `article_ids` when given (for syndication linking
-    and event extraction, which run once over everything: `pipeline.jobs.nightly.link_and_find_events`)."""
+    Syndication and events run once over everything afterwards, on whatever is waiting for them
+    (`pipeline.jobs.nightly.link_and_find_events`)."""
     src = parse_source(source) if isinstance(source, str) else source
     window = day_window(date_from, date_to)
     job = _Job(conn, settings, src, window, run_id, process, on_progress)
-    job.article_ids = article_ids if article_ids is not None else []
     try:
         if src.kind in ("warc", "html"):
             job.load_pages()
@@ -136,7 +133,6 @@ class _Job:
     process: bool
     on_progress: Progress | None
     counts: Counter[str]
-    article_ids: list[int]
 
     def __init__(
         self, conn: Conn, settings: Settings, source: Source, window: Window, run_id: int | None,
@@ -145,7 +141,6 @@ class _Job:
         self.conn, self.settings, self.source, self.window = conn, settings, source, window
         self.run_id, self.process, self.on_progress = run_id, process, on_progress
         self.counts = Counter()
-        self.article_ids = []
 
     def tick(self, outcome: str) -> None:
         if self.on_progress is not None:
@@ -197,14 +192,15 @@ class _Job:
         self.counts["urls_listed"] += len(items)
         self.counts["urls_new"] += added.get("new", 0)
         self.conn.commit()
-        ids, skipped = self._frontier_ids([item.url for item in items])
-        self.counts["skip:previously_skipped"] += skipped
-        for start in range(0, len(ids), self.settings.batch_size):
-            part = ids[start : start + self.settings.batch_size]
-            fetched, raw_ids = fetch_pages(self.conn, self.settings, part, run_id=self.run_id,
-                                           on_progress=self.tick)  # fmt: skip
-            self.counts.update(fetched)
-            self.flush(raw_ids)
+        states = frontier_states(self.conn, [item.url for item in items])
+        self.counts["already_fetched"] += states["fetched"]
+        self.counts["skip:previously_skipped"] += states["skipped"]
+        self.conn.commit()
+        run_id = self.run_id if self.run_id is not None else self._own_run()
+        try:
+            self.counts.update(fetch_pending(self.settings, run_id, sources=[self.source.label]))
+        finally:
+            self.flush()
 
     def _listed_urls(self, include_undated: bool) -> list[FrontierItem]:
         label = self.source.label
@@ -222,21 +218,16 @@ class _Job:
             write_fetch_log(self.conn, f.log, self.run_id)
             return found
 
-    def _frontier_ids(self, urls: Sequence[str]) -> tuple[list[int], int]:
-        """Frontier rows of these URLs still to fetch (or fetched, for their raw page); skipped ones apart."""
-        return frontier_todo(self.conn, urls)
-
     # -- extraction of a batch of raw pages, then commit
 
-    def flush(self, raw_ids: Sequence[int]) -> None:
-        todo = unprocessed_raw_pages(self.conn, raw_ids)
-        self.counts["pages_already_processed"] += len(set(raw_ids)) - len(todo)
-        if todo and self.process:
-            run_id = self.run_id if self.run_id is not None else self._own_run()
-            article_ids = process_raw_pages(self.conn, self.settings, run_id, todo)
-            self.counts["articles"] += len(set(article_ids))
-            self.article_ids.extend(article_ids)
+    def flush(self, _batch: Sequence[int] = ()) -> None:
+        """Commit what was loaded, then extract and label whatever is pending (this batch, and what an
+        interrupted earlier run left)."""
         self.conn.commit()
+        if self.process:
+            run_id = self.run_id if self.run_id is not None else self._own_run()
+            made = process_pending(self.settings, run_id)
+            self.counts["articles"] += made.get("stored", 0) + made.get("already_stored", 0)
 
     def _own_run(self) -> int:
         self.run_id = start_run(self.conn, "backfill", run_key=f"{self.source.kind}:{self.source.location}",

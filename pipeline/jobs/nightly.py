@@ -1,35 +1,49 @@
 """The nightly job, stage by stage. Each function here is one Airflow task of `news_nightly` and one
-step of `newsflow run`: it opens its own connection, does one stage for the ids it is given, records
-its counts on the run, and returns only ids and counts.
+step of `newsflow run`: it opens its own connection, takes its work from the state in PostgreSQL
+(never from ids handed over by a caller that may have died), commits each unit of work together with
+its state change, records its counts on the run, and returns only counts.
 
-    begin_run -> poll -> plan_batches -> process_batch (one per batch) -> link_and_find_events -> end_run
+    begin_run -> poll -> fetch_pending -> process_pending -> link_and_find_events -> end_run
+
+Any of them can run again, in this process or another, at any time: what an earlier run left
+pending at any stage is picked up, and nothing done is done twice. Parallel calls never take the same
+item (row locks with SKIP LOCKED for pages and articles, PostgreSQL locks per host for fetching, one
+lock for linking and one for events). See docs/reliability.md.
 """
 
 from __future__ import annotations
 
 import logging
-import zlib
-from collections.abc import Callable, Sequence
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
 
-from pipeline import runs
+from pipeline import db, runs
 from pipeline.classify import classify_articles
+from pipeline.classify import store as classify_store
+from pipeline.classify.store import load_for
 from pipeline.db import connection
-from pipeline.events import extract_events
+from pipeline.errors import DatabaseError, TransientError
+from pipeline.events import refind_events
+from pipeline.events import store as events_store
 from pipeline.extract import extract_pages
-from pipeline.feeds import poll_feeds, sync_feeds
-from pipeline.fetch import fetch_pages
-from pipeline.fetch.store import frontier_urls, pending_frontier
-from pipeline.jobs.common import measure, record, timed
+from pipeline.extract import store as extract_store
+from pipeline.feeds import poll_feeds
+from pipeline.feeds import sync_feeds as sync_feed_list
+from pipeline.fetch import pages
+from pipeline.jobs.common import checkpoint, measure, record, timed, with_retries
 from pipeline.runs import Counts, RunReport
 from pipeline.settings import Settings
 from pipeline.syndication import link_articles
+from pipeline.syndication import store as link_store
 
 log = logging.getLogger(__name__)
+Progress = Callable[[str, int], None]  # (stage, items done so far)
 
 
 def begin_run(
@@ -40,98 +54,122 @@ def begin_run(
     window_start: datetime | None = None,
     window_end: datetime | None = None,
 ) -> int:
-    """Migrate, sync the feed list into `feeds`, and open a run. Returns the run id."""
+    """Migrate, mark runs whose process died `abandoned`, sync the feed list into `feeds`, and open a
+    run (for a run that spans Airflow tasks; `newsflow run` uses `held_run`). Returns the run id."""
     with connection(settings) as conn:
+        runs.reap_dead_runs(conn)
         run_id = runs.start_run(conn, kind, run_key=run_key, window_start=window_start, window_end=window_end)
-        timed(conn, run_id, "feeds", lambda: sync_feeds(conn, settings.feeds_file))
+        timed(conn, run_id, "feeds", lambda: sync_feed_list(conn, settings.feeds_file))
+    checkpoint("begin:done")
     return run_id
 
 
+@contextmanager
+def held_run(
+    settings: Settings,
+    kind: str,
+    *,
+    run_key: str | None = None,
+    window_start: datetime | None = None,
+    window_end: datetime | None = None,
+    sync_feeds: bool = True,
+) -> Iterator[int]:
+    """A run owned by this process: its liveness lock is held on a connection of its own for as long
+    as the run lasts, so a run whose process dies is marked `abandoned` by the next one. The run ends
+    `success`, `interrupted` (SIGINT, SIGTERM) or `failed` (with the error) as the block does."""
+    keeper = db.connect(db.database_url(settings))
+    try:
+        db.migrate(keeper)
+        runs.reap_dead_runs(keeper)
+        run_id = runs.start_run(
+            keeper, kind, run_key=run_key, window_start=window_start, window_end=window_end, holds_lock=True,
+            commit=False,
+        )  # fmt: skip
+        runs.run_lock(keeper, run_id)  # taken before the row is visible to anyone else
+        keeper.commit()
+        if sync_feeds:
+            with connection(settings) as conn:
+                timed(conn, run_id, "feeds", lambda: sync_feed_list(conn, settings.feeds_file))
+        checkpoint("begin:done")
+        try:
+            yield run_id
+        except (KeyboardInterrupt, SystemExit) as exc:
+            runs.finish_run(keeper, run_id, "interrupted", error=f"stopped by {type(exc).__name__}")
+            raise
+        except BaseException as exc:
+            runs.finish_run(keeper, run_id, "failed", error=f"{type(exc).__name__}: {db.redact(str(exc))}")
+            raise
+        runs.finish_run(keeper, run_id, "success")
+    except psycopg.OperationalError as exc:
+        raise DatabaseError(f"the database went away: {db.redact(str(exc))}") from exc
+    finally:
+        keeper.close()
+
+
 def poll(settings: Settings, run_id: int, *, now: datetime, window_end: datetime | None) -> Counts:
-    """Poll the due feeds; new entry URLs go to the frontier."""
+    """Poll the due feeds; new entry URLs go to the frontier (one transaction: a poll that dies leaves
+    its feeds due). Raises TransientError when feeds were due and every one failed for a temporary
+    reason (connection refused, timeout, 5xx): the network or the sites are down."""
+    with connection(settings) as conn, db.connect(db.database_url(settings), autocommit=True) as locks:
+        counts = timed(
+            conn, run_id, "poll",
+            lambda: poll_feeds(conn, settings, now=now, window_end=window_end, run_id=run_id, lock_conn=locks),
+        )  # fmt: skip
+    checkpoint("poll:done")
+    polled, temporary = counts.get("feeds_polled", 0), counts.get("feeds_failed_temporary", 0)
+    if polled and temporary == polled:
+        raise TransientError(f"every one of the {polled} due feeds failed for a temporary reason")
+    return counts
+
+
+def fetch_pending(settings: Settings, run_id: int, *, sources: list[str] | None = None) -> Counts:
+    """Fetch every pending frontier URL whose host no other process is fetching (see
+    `pipeline.fetch.pages.fetch_pending`); each page commits on its own."""
+    counts: Counter[str] = Counter()
+    started = time.perf_counter()
+    with connection(settings) as conn, db.connect(db.database_url(settings), autocommit=True) as locks:
+        try:
+            pages.fetch_pending(conn, locks, settings, run_id=run_id, sources=sources, checkpoint=checkpoint,
+                                counts=counts)  # fmt: skip
+        finally:  # what was fetched is counted on the run, also when the stage fails as a whole
+            record(conn, run_id, ("fetch", dict(counts), time.perf_counter() - started))
+    checkpoint("fetch:done")
+    return dict(counts)
+
+
+def process_pending(settings: Settings, run_id: int, *, on_progress: Progress | None = None) -> Counts:
+    """Extract every pending raw page into articles, then label every unlabelled article, one batch
+    (`batch_size` items) per transaction. Safe beside other processes doing the same."""
     with connection(settings) as conn:
-        return timed(
-            conn,
-            run_id,
-            "poll",
-            lambda: poll_feeds(conn, settings, now=now, window_end=window_end, run_id=run_id),
-        )
+        tried: set[int] = set()  # pages that failed here are left for a later run, not retried now
+        extracted = _drain(conn, run_id, "extract", lambda: _extract_batch(conn, settings, tried), on_progress)
+        checkpoint("extract:done")
+        classified = _drain(conn, run_id, "classify", lambda: _classify_batch(conn, settings), on_progress)
+        checkpoint("classify:done")
+    return runs.merge_counts(extracted, classified)
 
 
-def plan_batches(settings: Settings, *, batch_size: int | None = None) -> list[list[int]]:
-    """The pending frontier, cut into batches of frontier ids (one Airflow task each).
-
-    All URLs of one host go to the same batch, so batches fetched at the same time by parallel
-    tasks never share a host and each host's politeness limit holds across tasks.
-    """
-
-    size = batch_size or settings.batch_size
+def link_and_find_events(settings: Settings, run_id: int, *, on_progress: Progress | None = None) -> Counts:
+    """Syndication, then events, for every article still waiting for them (in batches, one process
+    at a time for each: see the locks in their stores)."""
     with connection(settings) as conn:
-        rows = frontier_urls(conn, pending_frontier(conn))
-    return batches_by_host(rows, size)
-
-
-def batches_by_host(items: Sequence[tuple[int, str]], size: int) -> list[list[int]]:
-    """About len/size batches; a host's items all land in one batch (chosen by a stable hash)."""
-    count = max(1, -(-len(items) // size))
-    buckets: list[list[int]] = [[] for _ in range(count)]
-    for item_id, url in sorted(items):
-        host = urlsplit(url).hostname or ""
-        buckets[zlib.crc32(host.encode()) % count].append(item_id)
-    return [bucket for bucket in buckets if bucket]
-
-
-def process_batch(settings: Settings, run_id: int, frontier_ids: Sequence[int]) -> list[int]:
-    """Fetch a batch of pages, then extract and classify them in one transaction. Returns article ids."""
-    with connection(settings) as conn:
-        raw_ids: list[int] = []
-
-        def fetch() -> Counts:
-            counts, stored = fetch_pages(conn, settings, frontier_ids, run_id=run_id)
-            raw_ids.extend(stored)
-            return counts
-
-        timed(conn, run_id, "fetch", fetch)
-        return process_raw_pages(conn, settings, run_id, raw_ids)
-
-
-def process_raw_pages(
-    conn: psycopg.Connection[Any], settings: Settings, run_id: int, raw_page_ids: Sequence[int]
-) -> list[int]:
-    """Extract and classify stored raw pages in one transaction (also the entry point of backfills)."""
-    with conn.transaction():
-        (extracted, article_ids), extract_s = measure(
-            lambda: extract_pages(conn, settings, raw_page_ids)
-        )
-        classified, classify_s = measure(
-            lambda: classify_articles(conn, article_ids, settings.topics_file, cache_dir=settings.home / "models")
-        )
-    record(conn, run_id, ("extract", extracted, extract_s), ("classify", classified, classify_s))
-    return article_ids
-
-
-def link_and_find_events(settings: Settings, run_id: int, article_ids: Sequence[int]) -> Counts:
-    """Syndication over the archive window, then events: sequential, after every batch is in."""
-
-    ids = sorted(set(article_ids))
-    with connection(settings) as conn:
-        with conn.transaction():
-            linked, link_s = measure(lambda: link_articles(conn, ids, window_days=settings.dedup_window_days))
-            found, events_s = measure(lambda: extract_events(conn, ids))
-        record(conn, run_id, ("syndication", linked, link_s), ("events", found, events_s))
+        linked = _drain(conn, run_id, "syndication", lambda: _link_batch(conn, settings), on_progress)
+        checkpoint("syndication:done")
+        found = _drain(conn, run_id, "events", lambda: _events_batch(conn, settings), on_progress)
+        checkpoint("events:done")
     return runs.merge_counts(linked, found)
 
 
-def end_run(settings: Settings, run_id: int, status: str = "success") -> RunReport:
+def end_run(settings: Settings, run_id: int, status: str = "success", error: str | None = None) -> RunReport:
     with connection(settings) as conn:
-        runs.finish_run(conn, run_id, status)
+        runs.finish_run(conn, run_id, status, error=error)
         return runs.load_report(conn, run_id)
 
 
-def fail_run(settings: Settings, run_key: str) -> None:
-    """Mark the `pipeline_runs` row of this orchestrator run (Airflow's run id) failed."""
+def fail_run(settings: Settings, run_key: str, error: str | None = None) -> int:
+    """Mark the running run(s) of an Airflow DAG run failed (its failure callback calls this)."""
     with connection(settings) as conn:
-        runs.fail_run_by_key(conn, run_key)
+        return runs.fail_run_by_key(conn, run_key, error)
 
 
 def run_once(
@@ -142,21 +180,92 @@ def run_once(
     window_start: datetime | None = None,
     window_end: datetime | None = None,
     run_key: str | None = None,
-    on_batch: Callable[[int, int], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> RunReport:
     """Every stage once, in this process: what `newsflow run` and `newsflow demo` do."""
     now = now or datetime.now(UTC)
-    run_id = begin_run(settings, kind, run_key=run_key, window_start=window_start, window_end=window_end)
+    with held_run(settings, kind, run_key=run_key, window_start=window_start, window_end=window_end) as run_id:
+        _tolerate_transient(lambda: poll(settings, run_id, now=now, window_end=window_end))
+        _tolerate_transient(lambda: fetch_pending(settings, run_id))
+        process_pending(settings, run_id, on_progress=on_progress)
+        link_and_find_events(settings, run_id, on_progress=on_progress)
+    with connection(settings) as conn:
+        return runs.load_report(conn, run_id)
+
+
+def _tolerate_transient(step: Callable[[], Counts]) -> None:
+    """In a one-shot CLI run, a stage that failed as a whole for a temporary reason is reported (its
+    counts are on the run) and the run goes on with what it has; Airflow retries such a task."""
     try:
-        poll(settings, run_id, now=now, window_end=window_end)
-        batches = plan_batches(settings)
-        article_ids: list[int] = []
-        for number, batch in enumerate(batches, 1):
-            article_ids += process_batch(settings, run_id, batch)
-            if on_batch:
-                on_batch(number, len(batches))
-        link_and_find_events(settings, run_id, article_ids)
-    except BaseException:
-        end_run(settings, run_id, "failed")
-        raise
-    return end_run(settings, run_id)
+        step()
+    except TransientError as exc:
+        log.warning("%s", exc)
+
+
+# ---------------------------------------------------------------- units of work
+
+Batch = tuple[Counts, int]  # (counts, items taken): a batch that took nothing ends the stage
+
+
+def _drain(
+    conn: psycopg.Connection[Any], run_id: int, stage: str, batch: Callable[[], Batch], on_progress: Progress | None
+) -> Counts:
+    """Run one stage's batches until one takes nothing; each batch is a transaction, recorded on the run
+    after it commits."""
+    total: Counts = {}
+    done = 0
+    while True:
+        (counts, taken), seconds = measure(lambda: with_retries(conn, batch))
+        if not taken:
+            return total
+        record(conn, run_id, (stage, counts, seconds))
+        checkpoint(f"{stage}:batch_committed")
+        total = runs.merge_counts(total, counts)
+        done += taken
+        if on_progress is not None:
+            on_progress(stage, done)
+
+
+def _extract_batch(conn: psycopg.Connection[Any], settings: Settings, tried: set[int]) -> Batch:
+    with conn.transaction():
+        ids = extract_store.claim_raw_pages(conn, settings.batch_size, exclude=sorted(tried))
+        if not ids:
+            return {}, 0
+        checkpoint("extract:claimed")
+        counts, _ = extract_pages(conn, settings, ids)
+        checkpoint("extract:before_commit")
+    tried.update(ids)
+    return counts, len(ids)
+
+
+def _classify_batch(conn: psycopg.Connection[Any], settings: Settings) -> Batch:
+    taxonomy, classifier = load_for(settings.topics_file, settings.home / "models")
+    with conn.transaction():
+        ids = classify_store.claim_unclassified(conn, classifier.version, taxonomy.hash, settings.batch_size)
+        if not ids:
+            return {}, 0
+        counts = classify_articles(conn, ids, settings.topics_file, cache_dir=settings.home / "models")
+        checkpoint("classify:before_commit")
+    return counts, len(ids)
+
+
+def _link_batch(conn: psycopg.Connection[Any], settings: Settings) -> Batch:
+    with conn.transaction():
+        ids = link_store.claim_unlinked(conn, settings.batch_size)
+        if not ids:
+            return {}, 0
+        counts = link_articles(conn, ids, window_days=settings.dedup_window_days)
+        link_store.mark_linked(conn, ids)
+        checkpoint("syndication:before_commit")
+    return counts, len(ids)
+
+
+def _events_batch(conn: psycopg.Connection[Any], settings: Settings) -> Batch:
+    with conn.transaction():
+        ids = events_store.claim_unread(conn, settings.batch_size)
+        if not ids:
+            return {}, 0
+        counts = refind_events(conn, ids)
+        events_store.mark_read(conn, ids)
+        checkpoint("events:before_commit")
+    return counts, len(ids)

@@ -317,3 +317,27 @@ def prune_postings(conn: psycopg.Connection[Any]) -> int:
         )
         return cur.rowcount
 
+
+# Linking is serialized (one linker at a time, whatever the number of processes): two copies of one
+# story linked at the same moment by two processes would not see each other.
+LINK_LOCK = (7_431_003, 1)
+
+
+def claim_unlinked(conn: psycopg.Connection[Any], limit: int) -> list[int]:
+    """Take the linker lock for the caller's transaction, then up to `limit` articles not linked yet."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", LINK_LOCK)
+    rows = conn.execute(
+        "SELECT id FROM articles WHERE link_state = 'pending' ORDER BY id LIMIT %s", (limit,)
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def mark_linked(conn: psycopg.Connection[Any], article_ids: Sequence[int], state: str = "done") -> None:
+    """Record that these articles were linked (`done`), or must be linked again (`pending`)."""
+    conn.execute("UPDATE articles SET link_state = %s WHERE id = ANY(%s)", (state, list(article_ids)))
+
+
+def unlinked_count(conn: psycopg.Connection[Any]) -> tuple[int, Any]:
+    row = conn.execute("SELECT count(*), min(created_at) FROM articles WHERE link_state = 'pending'").fetchone()
+    assert row is not None
+    return int(row[0]), row[1]
