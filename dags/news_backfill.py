@@ -129,7 +129,8 @@ def news_backfill() -> None:
     def finish(nf_run: int, linked: dict[str, int]) -> dict[str, dict[str, int]]:
         from pipeline.jobs.nightly import end_run
 
-        return end_run(task_settings(), nf_run).counts
+        # Reached only when every task upstream succeeded: after a clear, this replaces `failed`.
+        return end_run(task_settings(), nf_run, supersede_failed=True).counts
 
     nf_run = begin()
     finish(nf_run, link(nf_run, load(nf_run)))

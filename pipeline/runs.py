@@ -134,14 +134,20 @@ def record_stage(
     )
 
 
-def finish_run(conn: psycopg.Connection[Any], run_id: int, status: str = "success", error: str | None = None) -> None:
-    """Close a run that is still running (a run already marked failed or abandoned keeps that)."""
+def finish_run(
+    conn: psycopg.Connection[Any], run_id: int, status: str = "success", error: str | None = None,
+    *, supersede_failed: bool = False,
+) -> None:  # fmt: skip
+    """Close a run that is still running (a run already marked failed or abandoned keeps that, unless
+    `supersede_failed`: the orchestrator ran the failed part of the run again, e.g. Airflow's clear,
+    and this outcome replaces the earlier `failed`)."""
     if status not in RUN_STATUSES:
         raise ValueError(f"unknown run status {status!r}")
     conn.execute(
-        """UPDATE pipeline_runs SET finished_at = now(), status = %s, error = coalesce(%s, error)
-           WHERE id = %s AND status = 'running'""",
-        (status, error[:2000] if error else None, run_id),
+        """UPDATE pipeline_runs SET finished_at = now(), status = %s,
+               error = CASE WHEN status = 'failed' THEN %s ELSE coalesce(%s, error) END
+           WHERE id = %s AND (status = 'running' OR (%s AND status = 'failed'))""",
+        (status, error[:2000] if error else None, error[:2000] if error else None, run_id, supersede_failed),
     )
     conn.commit()
 

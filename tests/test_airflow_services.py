@@ -43,14 +43,6 @@ AIRFLOW = str(Path(sys.executable).parent / "airflow")
 pytestmark = [pytest.mark.airflow, pytest.mark.airflow_services]
 NEWS_KINDS = {"news", "copy", "aggregator", "offtopic"}  # the demo pages that become articles
 REDIS = ("127.0.0.1", 6379)
-# Airflow's retry (and clear) of a task runs in the same newsflow run: today the jobs layer neither polls
-# again the feeds whose failure in this run pushed `next_poll_at` past the window, nor fetches again the
-# frontier rows that failed in this run (`NOT_FAILED_IN_RUN`; and each failed try spends one of the
-# row's MAX_FETCH_ATTEMPTS). So the retry finds nothing to do and the run ends `success` with nothing
-# loaded. These tests state the required behaviour; strict, so they fail loudly once it works.
-RETRY_IN_RUN = pytest.mark.xfail(
-    strict=True, reason="jobs layer: a retried or cleared task does not take again what failed in its run"
-)
 
 
 def _free_port() -> int:
@@ -411,7 +403,6 @@ class TestLocalExecutor:
         # The DAG's on_failure_callback (run by the dag-processor) marks the rows begin had opened.
         assert wait_for("the pipeline_runs rows to be failed", lambda: _statuses(database, run_id) == {"failed"}, 60)
 
-    @RETRY_IN_RUN
     def test_site_down_mid_run_fails_then_a_clear_succeeds(
         self, airflow: Airflow, news_db: Callable[[], str], demo_port: int
     ):
@@ -441,7 +432,6 @@ class TestLocalExecutor:
         assert _articles(database) == (expected, expected)
         assert _run_row(database, run_id)[0] == "success"
 
-    @RETRY_IN_RUN
     def test_site_down_at_poll_time_fails_then_a_clear_polls_again(
         self, airflow: Airflow, news_db: Callable[[], str], demo_port: int
     ):
