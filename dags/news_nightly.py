@@ -28,8 +28,9 @@ retried: the same window again; what is pending in the database is taken, and lo
 **Failures go red.** A task whose whole unit of work failed for a transient reason (every due feed
 unreachable, every page tried unreachable, the database gone) raises, and Airflow retries it with
 exponential backoff; single items that fail are counted skips. When retries run out, the DAG run is
-`failed` and so is its `pipeline_runs` row (`on_failure_callback`). Known gap: a retry or clear of
-`poll`/`fetch` does not yet take again the feeds and pages that failed earlier in the same run.
+`failed` and so is its `pipeline_runs` row (`on_failure_callback`). An outage leaves the feeds due
+and the pages their attempts, so a retry or a clear of the same run takes them again; `finish` after
+a successful clear marks the row `success`.
 
 **Database**: the `newsflow_db` Airflow connection, else `$DATABASE_URL`.
 **Re-running a day** loads nothing twice: every load is keyed by normalized URL or content hash.

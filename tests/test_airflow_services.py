@@ -264,6 +264,7 @@ def _services(executor: str, pg_admin_url: str, tmp: Path, demo_port: int) -> It
         "NEWSFLOW_ALLOW_PRIVATE": "127.0.0.1",
         "NEWSFLOW_PER_HOST_DELAY": "0",
         "NEWSFLOW_HTTP_TIMEOUT": "5",
+        "NEWSFLOW_RETRIES": "1",  # one request per page: the outage tests fail (and retry) in seconds
         "NEWSFLOW_AIRFLOW_RETRY_DELAY": "1",
     })  # fmt: skip
     if executor == "CeleryExecutor":
