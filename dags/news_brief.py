@@ -1,6 +1,6 @@
 """news_brief: the daily brief, written each time the news tables are updated.
 
-Scheduled on the `NEWS_TABLES` Asset (dags/newsflow_airflow.py), which the loading DAGs update; the
+Scheduled on the `NEWS` Asset (dags/newsflow_airflow.py), which the loading DAGs update; the
 work is `pipeline.analysis.brief.write_brief`.
 """
 
@@ -10,14 +10,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import dag, get_current_context, task
-from newsflow_airflow import NEWS_TABLES, default_args, task_settings
+from newsflow_airflow import NEWS, default_args, task_settings
 
 DOC = """
 ### news_brief
 Writes the daily brief (`brief-YYYY-MM-DD.html`: the day's stories by topic, a timeline of stories
 per topic over the last 7 days, the events with independent sources, a map of geocoded events) into
 the `brief_dir` setting (`$NEWSFLOW_BRIEF_DIR`, default `$NEWSFLOW_HOME/briefs`), each time the
-news tables (Asset `news_tables`) are updated. The day is the `day` of the triggering Asset event
+news tables (Asset `newsflow_news`) are updated. The day is the `day` of the triggering Asset event
 when it names one, else the day before the run's logical date (or run time).
 """
 
@@ -35,7 +35,7 @@ def brief_day(ctx: Any) -> date:
 
 @dag(
     dag_id="news_brief",
-    schedule=[NEWS_TABLES],
+    schedule=[NEWS],
     start_date=datetime(2020, 1, 1),  # an asset schedule has no catch-up; an old start lets dag.test() brief old days
     catchup=False,
     max_active_runs=1,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from airflow.sdk import dag, get_current_context, task
-from newsflow_airflow import default_args, task_settings
+from newsflow_airflow import default_args, mark_run_failed, task_settings
 
 DOC = """
 ### news_reclassify
@@ -26,11 +26,12 @@ DEFAULT_ARGS = default_args(retries=2, retry_delay=timedelta(minutes=1), max_ret
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    on_failure_callback=mark_run_failed,
     tags=["newsflow", "classification", "maintenance"],
     doc_md=DOC,
 )
 def news_reclassify() -> None:
-    @task
+    @task(multiple_outputs=False)
     def begin() -> int:
         from pipeline.db import connection
         from pipeline.runs import start_run
@@ -38,19 +39,19 @@ def news_reclassify() -> None:
         with connection(task_settings()) as conn:
             return start_run(conn, "reclassify", run_key=get_current_context()["dag_run"].run_id)
 
-    @task
+    @task(multiple_outputs=False)
     def plan(nf_run: int) -> list[list[int]]:
         from pipeline.jobs.maintenance import plan_reclassify
 
         return plan_reclassify(task_settings())
 
-    @task(max_active_tis_per_dag=2)
+    @task(multiple_outputs=False, max_active_tis_per_dag=2)
     def relabel(nf_run: int, id_range: list[int]) -> dict[str, int]:
         from pipeline.jobs.maintenance import reclassify_range
 
         return reclassify_range(task_settings(), nf_run, id_range[0], id_range[1])
 
-    @task(trigger_rule="none_failed")
+    @task(multiple_outputs=False, trigger_rule="none_failed")
     def finish(nf_run: int, done: list[dict[str, int]]) -> dict[str, dict[str, int]]:
         from pipeline.jobs.maintenance import finish_reclassify
         from pipeline.jobs.nightly import end_run

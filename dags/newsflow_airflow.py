@@ -1,8 +1,10 @@
-"""What newsflow's DAGs share: settings for a task, read at run time (never at parse time)."""
+"""What newsflow's DAGs share: settings for a task (read at run time, never at parse time), the run's
+window, retries, the fetch pool, the news Asset and the callback that marks a failed run."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import os
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset
@@ -12,11 +14,18 @@ if TYPE_CHECKING:
 
 CONNECTION_ID = "newsflow_db"
 
-# The news tables as an Airflow Asset: the DAGs that load news (news_nightly, news_backfill) list it
-# in their last task's `outlets`; DAGs that read the news (news_brief) are scheduled on it. An event's
-# `extra` may carry {"day": "YYYY-MM-DD"}, the day it loaded. The postgres provider wants a URI that
-# names database/schema/table: the articles table stands for the news tables it heads.
-NEWS_TABLES = Asset(name="news_tables", uri="postgres://newsflow:5432/newsflow/public/articles")
+# Every task that talks to outlets' servers runs in this pool, so however many DAG runs (a backfill
+# starts several at once) and workers there are, at most `slots` fetching tasks run together.
+# Create it once: `airflow pools set newsflow_fetch 2 "newsflow: tasks that fetch from outlets"`.
+FETCH_POOL = "newsflow_fetch"
+
+# The news tables (articles and what is derived from them). `news_nightly` and `news_backfill`
+# update it when they finish; `news_brief` is scheduled on it.
+NEWS = Asset(name="newsflow_news", uri="newsflow://news/articles")
+
+# Base delay of the exponential retry backoff, in seconds, when set: for the end-to-end tests (and
+# anyone who wants retries within seconds); read when the DAG file is parsed.
+RETRY_DELAY_ENV = "NEWSFLOW_AIRFLOW_RETRY_DELAY"
 
 
 def task_settings() -> Settings:
@@ -35,9 +44,23 @@ def task_settings() -> Settings:
     return settings.with_overrides(database_url=connection.get_uri())
 
 
+def run_window(context: Any) -> tuple[datetime, datetime]:
+    """The run's data interval. A manual run without a logical date (`airflow dags trigger`, REST
+    with `"logical_date": null`) has none: it covers the 24 hours before its `run_after`."""
+    start, end = context.get("data_interval_start"), context.get("data_interval_end")
+    if start is not None and end is not None:
+        return start, end
+    end = context["dag_run"].run_after
+    return end - timedelta(days=1), end
+
+
 def default_args(retries: int, retry_delay: timedelta, max_retry_delay: timedelta) -> dict[str, Any]:
     """Every newsflow task retries with exponential backoff: a first failure (a feed server down,
     the database restarting) does not fail the night."""
+    override = os.environ.get(RETRY_DELAY_ENV)
+    if override:
+        retry_delay = timedelta(seconds=float(override))
+        max_retry_delay = retry_delay * 8
     return {
         "owner": "newsflow",
         "retries": retries,
@@ -45,3 +68,11 @@ def default_args(retries: int, retry_delay: timedelta, max_retry_delay: timedelt
         "retry_exponential_backoff": True,
         "max_retry_delay": max_retry_delay,
     }
+
+
+def mark_run_failed(context: Any) -> None:
+    """DAG `on_failure_callback`: the run's `pipeline_runs` row (keyed by the Airflow run id) is
+    marked failed, so the database says what Airflow says."""
+    from pipeline.jobs.nightly import fail_run
+
+    fail_run(task_settings(), context["dag_run"].run_id)

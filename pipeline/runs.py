@@ -134,14 +134,20 @@ def record_stage(
     )
 
 
-def finish_run(conn: psycopg.Connection[Any], run_id: int, status: str = "success", error: str | None = None) -> None:
-    """Close a run that is still running (a run already marked failed or abandoned keeps that)."""
+def finish_run(
+    conn: psycopg.Connection[Any], run_id: int, status: str = "success", error: str | None = None,
+    *, supersede_failed: bool = False,
+) -> None:  # fmt: skip
+    """Close a run that is still running (a run already marked failed or abandoned keeps that, unless
+    `supersede_failed`: the orchestrator ran the failed part of the run again, e.g. Airflow's clear,
+    and this outcome replaces the earlier `failed`)."""
     if status not in RUN_STATUSES:
         raise ValueError(f"unknown run status {status!r}")
     conn.execute(
-        """UPDATE pipeline_runs SET finished_at = now(), status = %s, error = coalesce(%s, error)
-           WHERE id = %s AND status = 'running'""",
-        (status, error[:2000] if error else None, run_id),
+        """UPDATE pipeline_runs SET finished_at = now(), status = %s,
+               error = CASE WHEN status = 'failed' THEN %s ELSE coalesce(%s, error) END
+           WHERE id = %s AND (status = 'running' OR (%s AND status = 'failed'))""",
+        (status, error[:2000] if error else None, error[:2000] if error else None, run_id, supersede_failed),
     )
     conn.commit()
 
@@ -162,3 +168,11 @@ def load_report(conn: psycopg.Connection[Any], run_id: int) -> RunReport:
     if row is None:
         raise KeyError(f"no pipeline run {run_id}")
     return RunReport(run_id=run_id, counts=dict(row[0]), durations=dict(row[1]), status=str(row[2]))
+
+
+def latest_report(conn: psycopg.Connection[Any], kinds: tuple[str, ...]) -> RunReport | None:
+    """The latest successful run of one of these kinds, or None."""
+    row = conn.execute(
+        "SELECT max(id) FROM pipeline_runs WHERE kind = ANY(%s) AND status = 'success'", (list(kinds),)
+    ).fetchone()
+    return None if row is None or row[0] is None else load_report(conn, int(row[0]))

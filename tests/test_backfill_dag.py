@@ -44,13 +44,28 @@ def test_backfill_dag_loads_one_day_per_run(
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("NEWSFLOW_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("NEWSFLOW_BACKFILL_SOURCES", f"warc:{warc}")
-    # The interval 2024-03-05 03:00 .. 2024-03-06 03:00 is the day 2024-03-05.
-    run = backfill_dag.test(logical_date=datetime(2024, 3, 6, 3, tzinfo=UTC))
+    # A manual run at a date (dag.test, `airflow dags test`) takes the complete day before it: the
+    # run at 2024-03-06 00:00 loads 2024-03-05. (A backfill run's logical date is its day instead.)
+    run = backfill_dag.test(logical_date=datetime(2024, 3, 6, tzinfo=UTC))
     assert run.state == "success"
     urls = sorted(r[0] for r in conn.execute("SELECT url FROM articles").fetchall())
     assert urls == ["https://wire.example/2024/03/05/story-0", "https://wire.example/2024/03/05/story-1"]
     conn.commit()
-    again = backfill_dag.test(logical_date=datetime(2024, 3, 6, 3, tzinfo=UTC))
+    again = backfill_dag.test(logical_date=datetime(2024, 3, 6, tzinfo=UTC))
     assert again.state == "success"
     assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 2
     assert conn.execute("SELECT count(*) FROM raw_pages").fetchone()[0] == 2
+
+
+def test_backfill_dag_fails_when_no_source_resolves(
+    backfill_dag: Any, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, conn: Any
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("NEWSFLOW_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("NEWSFLOW_BACKFILL_SOURCES", raising=False)
+    monkeypatch.delenv("AIRFLOW_VAR_NEWSFLOW_BACKFILL_SOURCES", raising=False)
+    run = backfill_dag.test(logical_date=datetime(2024, 3, 5, tzinfo=UTC))
+    assert run.state == "failed"
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states["begin"] == "failed" and states["load"] == "upstream_failed"
+    assert conn.execute("SELECT count(*) FROM pipeline_runs").fetchone()[0] == 0

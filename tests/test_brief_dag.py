@@ -34,10 +34,10 @@ def brief_dag() -> Any:
 
 
 def test_brief_dag_is_scheduled_on_the_news_tables_asset(brief_dag: Any) -> None:
-    from newsflow_airflow import NEWS_TABLES
+    from newsflow_airflow import NEWS
 
     assets = list(brief_dag.timetable.asset_condition.objects)
-    assert [(a.name, a.uri) for a in assets] == [(NEWS_TABLES.name, NEWS_TABLES.uri)]
+    assert [(a.name, a.uri) for a in assets] == [(NEWS.name, NEWS.uri)]
 
 
 def test_brief_dag_writes_the_days_brief(

@@ -95,6 +95,7 @@ def test_init_owns_volumes_migrates_and_every_other_airflow_service_waits_for_it
     assert 'chown -R "${AIRFLOW_UID:-50000}:0" /opt/airflow/logs /opt/airflow/newsflow' in script
     assert "airflow db migrate" in script
     assert "newsflow db migrate" in script
+    assert "airflow pools set newsflow_fetch" in script  # the DAGs' fetch tasks wait forever without it
     assert init.get("restart") == "no"
     for name, service in airflow_services.items():
         if name == "airflow-init":

@@ -164,3 +164,18 @@ def test_news_reclassify_relabels_after_a_taxonomy_change(dagbag, database_url, 
             "SELECT counts FROM pipeline_runs WHERE kind = 'reclassify' ORDER BY id DESC LIMIT 1"
         ).fetchone()[0]
     assert counts.get("reclassify", {}).get("changed", 0) == 0
+
+
+def test_fetching_tasks_share_the_pool_and_ingest_dags_feed_the_brief(dagbag):
+    """Fetching runs in the `newsflow_fetch` pool; finishing an ingest DAG updates the news Asset,
+    on which `news_brief` is scheduled; a failed run marks its `pipeline_runs` row."""
+    fetching = {"news_nightly": {"poll", "fetch"}, "news_backfill": {"load"}}
+    for dag_id, task_ids in fetching.items():
+        dag = dagbag.get_dag(dag_id)
+        pools = {t.task_id: t.pool for t in dag.tasks}
+        assert {t for t in task_ids if pools[t] == "newsflow_fetch"} == task_ids, (dag_id, pools)
+        outlets = {o.uri for o in dag.get_task("finish").outlets}
+        assert outlets == {"newsflow://news/articles"}, dag_id
+        assert dag.on_failure_callback is not None, dag_id
+    brief = dagbag.get_dag("news_brief")
+    assert [a.uri for a in brief.timetable.asset_condition.objects] == ["newsflow://news/articles"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -140,12 +140,22 @@ def _demo_port(home: Path, host: str = "127.0.0.1", name: str = "demo-port") -> 
     return port
 
 
-def demo_command() -> None:
+def demo_command(
+    serve: Path | None = typer.Option(
+        None,
+        "--serve",
+        metavar="FEEDS_FILE",
+        help="Only serve the demo site until stopped, and write its feed list to FEEDS_FILE (for Airflow).",
+    ),
+) -> None:
     """Serve the demo news site on 127.0.0.1, run the nightly job against it, show what landed."""
     from pipeline.demo import DemoSite, feeds_yaml
     from pipeline.demo.outlets import SECOND_HOST
 
     base = current_settings()
+    if serve is not None:
+        _serve_demo(serve, base.home)
+        return
     second_port = _demo_port(base.home, SECOND_HOST, "demo-port-2")
     with DemoSite(port=_demo_port(base.home), outlets=2, second_port=second_port) as site, \
             tempfile.TemporaryDirectory() as tmp:  # fmt: skip
@@ -169,6 +179,27 @@ def demo_command() -> None:
         for title, query in EXAMPLE_QUERIES:
             out.print(f"\n[bold]{title}[/bold]\n{query}")
             print_query(conn, query)
+
+
+def _serve_demo(feeds_file: Path, home: Path) -> None:
+    """The demo site alone, its articles dated before the last 02:00 UTC: the data interval of the
+    latest scheduled `news_nightly` run (and of `airflow dags test news_nightly`) holds them all."""
+    import time
+
+    from pipeline.demo import DemoSite, feeds_yaml
+
+    now = datetime.now(UTC)
+    reference = now.replace(hour=2, minute=0, second=0, microsecond=0)
+    if reference > now:
+        reference -= timedelta(days=1)
+    with DemoSite(reference_time=reference, port=_demo_port(home)) as site:
+        feeds_file.write_text(feeds_yaml(site), encoding="utf-8")
+        err.print(f"demo site: {site.base_url}; its feed list: {feeds_file}. Stop it with Ctrl-C or kill.")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            err.print("demo site stopped")
 
 
 def print_totals(conn: Any) -> None:

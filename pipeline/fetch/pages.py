@@ -178,6 +178,7 @@ class FetchRound:
         self.log: list[LogRow] = []
         self.attempted = 0
         self.unreachable = 0
+        self.unreachable_ids: list[int] = []
 
     def fetch(self, hosts: dict[str, list[int]], checkpoint: Callable[[str], None]) -> None:
         to_fetch = self._prepare([fid for ids in hosts.values() for fid in ids])
@@ -193,7 +194,9 @@ class FetchRound:
             self.counts[key] += 1
             self.log.append(row)
             self.attempted += 1
-            self.unreachable += key.removeprefix("failed:") in UNREACHABLE
+            if key.removeprefix("failed:") in UNREACHABLE:
+                self.unreachable += 1
+                self.unreachable_ids.append(fid)
             checkpoint("fetch:page_committed")
 
         async def run() -> list[LogRow]:
@@ -258,9 +261,12 @@ def fetch_pending(
     per round, until none is left. Rows of hosts that another process holds are left to it. Raises
     TransientError (after committing every outcome) when pages were tried and none could be reached
     (connection refused, timeouts, robots.txt unreachable): the sites or the network are down, and the
-    caller should retry later. Rows that failed in run `run_id` are not tried again in that run."""
+    caller should retry later. Rows that failed in run `run_id` are not tried again in that run, except
+    after such an outage: it is not the pages' fault, so their attempts (and the run's mark) are given
+    back and a retry of the same run (Airflow's retry or clear of the task) takes them again."""
     counts = Counter() if counts is None else counts
     tried: list[int] = []
+    unreachable_ids: list[int] = []
     attempted = unreachable = 0
     while True:
         hosts = _take_hosts(conn, lock_conn, settings, sources, tried, run_id)
@@ -270,11 +276,14 @@ def fetch_pending(
             work = FetchRound(conn, settings, run_id, counts)
             work.fetch(hosts, checkpoint)
             attempted, unreachable = attempted + work.attempted, unreachable + work.unreachable
+            unreachable_ids += work.unreachable_ids
         finally:
             for host in hosts:
                 store.unlock_host(lock_conn, host)
         tried += [fid for ids in hosts.values() for fid in ids]
     if attempted and unreachable == attempted:
+        store.give_back_attempts(conn, unreachable_ids)
+        conn.commit()
         failures = ", ".join(f"{k} = {n}" for k, n in sorted(counts.items()) if k.startswith("failed:"))
         raise TransientError(f"none of the {attempted} pages could be reached ({failures})")
     return counts

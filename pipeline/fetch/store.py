@@ -246,6 +246,18 @@ def set_state(
              "max": MAX_FETCH_ATTEMPTS, "id": fid, "run": run_id},
         )  # fmt: skip
 
+
+def give_back_attempts(conn: Conn, ids: Sequence[int]) -> None:
+    """Undo the attempt that these rows' failure cost (and unpark a row it parked, and forget the run
+    it failed in): for an outage, when every page tried was unreachable. No commit."""
+    conn.execute(
+        """UPDATE frontier SET attempts = greatest(attempts - 1, 0), last_run_id = NULL,
+               state = CASE WHEN state = 'parked' THEN 'failed' ELSE state END, updated_at = now()
+           WHERE id = ANY(%s) AND state IN ('failed', 'parked')""",
+        (list(ids),),
+    )
+
+
 def frontier_urls(conn: Conn, ids: Sequence[int]) -> list[tuple[int, str]]:
     """(id, url) of these frontier rows."""
     rows = conn.execute("SELECT id, url FROM frontier WHERE id = ANY(%s)", (list(ids),)).fetchall()

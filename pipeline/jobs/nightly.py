@@ -109,15 +109,20 @@ def held_run(
 def poll(settings: Settings, run_id: int, *, now: datetime, window_end: datetime | None) -> Counts:
     """Poll the due feeds; new entry URLs go to the frontier (one transaction: a poll that dies leaves
     its feeds due). Raises TransientError when feeds were due and every one failed for a temporary
-    reason (connection refused, timeout, 5xx): the network or the sites are down."""
+    reason (connection refused, timeout, 5xx): the network or the sites are down. That poll's changes
+    to the feeds are rolled back (only its counts are recorded on the run), so the feeds stay due and
+    a retry of the same run, at the same `now`, polls them again instead of finding them backed off."""
     with connection(settings) as conn, db.connect(db.database_url(settings), autocommit=True) as locks:
-        counts = timed(
-            conn, run_id, "poll",
-            lambda: poll_feeds(conn, settings, now=now, window_end=window_end, run_id=run_id, lock_conn=locks),
-        )  # fmt: skip
+        counts, seconds = measure(
+            lambda: poll_feeds(conn, settings, now=now, window_end=window_end, run_id=run_id, lock_conn=locks)
+        )
+        polled, temporary = counts.get("feeds_polled", 0), counts.get("feeds_failed_temporary", 0)
+        outage = bool(polled) and temporary == polled
+        if outage:
+            conn.rollback()
+        record(conn, run_id, ("poll", counts, seconds))
     checkpoint("poll:done")
-    polled, temporary = counts.get("feeds_polled", 0), counts.get("feeds_failed_temporary", 0)
-    if polled and temporary == polled:
+    if outage:
         raise TransientError(f"every one of the {polled} due feeds failed for a temporary reason")
     return counts
 
@@ -160,9 +165,14 @@ def link_and_find_events(settings: Settings, run_id: int, *, on_progress: Progre
     return runs.merge_counts(linked, found)
 
 
-def end_run(settings: Settings, run_id: int, status: str = "success", error: str | None = None) -> RunReport:
+def end_run(
+    settings: Settings, run_id: int, status: str = "success", error: str | None = None,
+    *, supersede_failed: bool = False,
+) -> RunReport:  # fmt: skip
+    """Close the run. `supersede_failed`: an Airflow run whose failed tasks were cleared and then
+    succeeded is a success, although its failure callback had marked it failed."""
     with connection(settings) as conn:
-        runs.finish_run(conn, run_id, status, error=error)
+        runs.finish_run(conn, run_id, status, error=error, supersede_failed=supersede_failed)
         return runs.load_report(conn, run_id)
 
 
