@@ -105,7 +105,7 @@ def test_sigterm_mid_fetch_then_a_restart_ends_like_a_clean_run(site, feeds_file
     assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
     assert _one(fresh, "SELECT array_agg(status ORDER BY id) FROM pipeline_runs") == ["interrupted"], err[-2000:]
     assert len(snapshot(fresh)["articles"]) < site.article_count(), "stopped before the work was done"
-    restart = _run(_env(fresh, site, feeds_file, tmp_path), "watch", "--cycles", "3")
+    restart = _run(_env(fresh, site, feeds_file, tmp_path), "watch", "--cycles", "3", "--idle", "1")
     assert restart.returncode == 0, restart.stderr[-3000:]
     assert snapshot(fresh) == clean
     statuses = _one(fresh, "SELECT array_agg(status ORDER BY id) FROM pipeline_runs")

@@ -124,7 +124,7 @@ def _watch(
                 if cycle.did_work:
                     report.busy_cycles += 1
                     continue
-                if stop.is_set():
+                if stop.is_set() or (max_cycles is not None and report.cycles >= max_cycles):
                     break
                 report.wakeups += _sleep(listener, idle_s, stop)
         finally:
