@@ -131,12 +131,13 @@ def main() -> None:
               f"median/mean-wait = {median / (args.poll / 2):.2f}, p95/interval = {p95 / args.poll:.2f}")  # fmt: skip
         print(f"sustained rate {len(lags) / span:.2f} items/s (offered {args.rate}/s)")
     if memory:
-        first = next((kib for _, kib in memory if kib), 0)
+        first = memory[1][1] if len(memory) > 1 else memory[0][1]  # the first sample is before imports
         print("RSS (KiB) over time: " + ", ".join(f"{t:.0f}s={kib}" for t, kib in memory))
         if first:
             settled = memory[len(memory) // 3][1]
-            print(f"RSS first {first} KiB, at a third {settled} KiB, last {memory[-1][1]} KiB; "
-                  f"growth after a third {100 * (memory[-1][1] - settled) / settled:+.1f} %")  # fmt: skip
+            print(f"RSS at 10 s {first} KiB, at a third {settled} KiB, last {memory[-1][1]} KiB; growth "
+                  f"from 10 s {100 * (memory[-1][1] - first) / first:+.1f} %, "
+                  f"after a third {100 * (memory[-1][1] - settled) / settled:+.1f} %")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -130,3 +130,15 @@ def test_watch_beside_a_nightly_run_takes_each_page_once_and_keeps_hosts_polite(
     assert len(served) == site.article_count()
     assert site.smallest_gap() >= POLITE_DELAY * 0.75, site.smallest_gap()
     assert snapshot(fresh) == clean
+
+
+@pytest.mark.parametrize("point", ["fetch:page_committed", "syndication:before_commit"])
+def test_watch_killed_anywhere_then_a_restart_ends_like_a_clean_run(point, site, feeds_file, clean, fresh, tmp_path):
+    env = _env(fresh, site, feeds_file, tmp_path, NEWSFLOW_KILL_AT=point, NEWSFLOW_KILL_AFTER="2")
+    killed = _run(env, "watch", "--idle", "1")
+    assert killed.returncode == -9, f"not killed at {point}: {killed.returncode} {killed.stderr[-2000:]}"
+    restart = _run(_env(fresh, site, feeds_file, tmp_path), "watch", "--cycles", "3", "--idle", "1")
+    assert restart.returncode == 0, restart.stderr[-3000:]
+    assert snapshot(fresh) == clean
+    statuses = _one(fresh, "SELECT array_agg(status ORDER BY id) FROM pipeline_runs")
+    assert statuses == ["abandoned", "success"], statuses
