@@ -130,6 +130,12 @@ def main() -> None:
         print(f"baseline (poll interval bound): mean wait {args.poll / 2:.0f} s, worst {args.poll} s; "
               f"median/mean-wait = {median / (args.poll / 2):.2f}, p95/interval = {p95 / args.poll:.2f}")  # fmt: skip
         print(f"sustained rate {len(lags) / span:.2f} items/s (offered {args.rate}/s)")
+        order = sorted((t, done[u] - t) for u, t in published.items() if u in done)
+        halves = [[lag for _, lag in order[: len(order) // 2]], [lag for _, lag in order[len(order) // 2 :]]]
+        if all(halves):  # a watcher that falls behind shows a later half slower than the first
+            print("freshness by half of the run (first, second): median "
+                  f"{statistics.median(halves[0]):.1f} s, {statistics.median(halves[1]):.1f} s; "
+                  f"p95 {percentile(halves[0], 0.95):.1f} s, {percentile(halves[1], 0.95):.1f} s")  # fmt: skip
     if memory:
         first = memory[1][1] if len(memory) > 1 else memory[0][1]  # the first sample is before imports
         print("RSS (KiB) over time: " + ", ".join(f"{t:.0f}s={kib}" for t, kib in memory))
