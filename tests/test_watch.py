@@ -5,6 +5,7 @@ once and every host's politeness limit holds."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import time
@@ -25,9 +26,9 @@ site, feeds_file, clean, fresh = rel.site, rel.feeds_file, rel.clean, rel.fresh
 STOP_WITHIN_S = 40  # SIGTERM to exit: the watch command's grace is 30 s
 
 
-def _start_watch(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+def _start_watch(env: dict[str, str], *, idle: float = 2) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        _newsflow("watch", "--idle", "2", *args), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        _newsflow("watch", "--idle", str(idle)), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
 
 
@@ -65,9 +66,10 @@ def test_watch_picks_up_items_published_while_it_runs(fresh, tmp_path):
         feeds = tmp_path / "feeds.yaml"
         feeds.write_text(small.feeds_yaml(), encoding="utf-8")
         env = _env(fresh, small, feeds, tmp_path)
-        proc = _start_watch(env)
+        proc = _start_watch(env, idle=60)  # idle, it sleeps up to 60 s unless a NOTIFY wakes it
         try:
             _wait_for(lambda: _idle(fresh, small.article_count()), 60, "the first items processed", proc)
+            time.sleep(3)  # the watcher's next cycle finds no work, and it goes to sleep
             url = small.publish(1, event=True)
             published = time.monotonic()
             # the feed falls due (its interval is an hour; an operator's "poll now" does the same), and
@@ -86,7 +88,9 @@ def test_watch_picks_up_items_published_while_it_runs(fresh, tmp_path):
             assert beat, "the watcher's heartbeat advances"
         finally:
             out, err, took = _stop(proc)
-    assert fresh_s < 30
+    assert fresh_s < 20, f"{fresh_s:.1f} s: the NOTIFY did not wake the sleeping watcher"
+    woken = re.search(r"(\d+) woken by NOTIFY", err)
+    assert woken and int(woken.group(1)) >= 1, err[-2000:]
     assert took < STOP_WITHIN_S, err[-2000:]
     assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
     assert "cycle" in out and "fetch: fetched" in out, out[-2000:]
