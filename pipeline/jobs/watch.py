@@ -112,7 +112,7 @@ def _watch(
             runs.listen_for_work(listener)
             while not stop.is_set() and (max_cycles is None or report.cycles < max_cycles):
                 runs.wait_for_work(listener, 0.0)  # this cycle handles what was announced before it
-                cycle = _cycle(settings, run_id, report.cycles + 1, stop)
+                cycle = _cycle(settings, run_id, report.cycles + 1, stop, lambda: runs.heartbeat(listener, run_id))
                 report.cycles += 1
                 for stage, counts in cycle.counts.items():
                     report.totals[stage].update(counts)
@@ -133,13 +133,21 @@ def _watch(
             raise RunStopped("stopped on request")
 
 
-def _cycle(settings: Settings, run_id: int, number: int, stop: threading.Event) -> Cycle:
+HEARTBEAT_EVERY_S = 10.0
+
+
+def _cycle(settings: Settings, run_id: int, number: int, stop: threading.Event, heartbeat: Callable[[], None]) -> Cycle:
     cycle = Cycle(number)
-    started = time.perf_counter()
+    started = last_beat = time.perf_counter()
 
     def check(_stage: str = "", _done: int = 0) -> None:
+        """After every committed batch: stop if asked to; keep the heartbeat fresh in a long cycle."""
+        nonlocal last_beat
         if stop.is_set():
             raise Stopped
+        if time.perf_counter() - last_beat >= HEARTBEAT_EVERY_S:
+            heartbeat()
+            last_beat = time.perf_counter()
 
     steps: tuple[tuple[str, Callable[[], Counts]], ...] = (
         ("poll", lambda: poll(settings, run_id, now=datetime.now(UTC), window_end=None)),
