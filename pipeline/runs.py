@@ -176,3 +176,30 @@ def latest_report(conn: psycopg.Connection[Any], kinds: tuple[str, ...]) -> RunR
         "SELECT max(id) FROM pipeline_runs WHERE kind = ANY(%s) AND status = 'success'", (list(kinds),)
     ).fetchone()
     return None if row is None or row[0] is None else load_report(conn, int(row[0]))
+
+
+# ---------------------------------------------------------------- waking watchers
+
+WORK_CHANNEL = "newsflow_work"  # NOTIFY'd when new work was committed (frontier rows, raw pages)
+
+
+def notify_work(conn: psycopg.Connection[Any]) -> None:
+    """Wake every `newsflow watch` listening (delivered when the caller's transaction commits)."""
+    conn.execute(f"NOTIFY {WORK_CHANNEL}")
+
+
+def listen_for_work(conn: psycopg.Connection[Any]) -> None:
+    """Subscribe an autocommit connection to the work channel."""
+    conn.execute(f"LISTEN {WORK_CHANNEL}")
+
+
+def wait_for_work(conn: psycopg.Connection[Any], timeout: float) -> int:
+    """Block until a NOTIFY arrives on the work channel or `timeout` seconds pass; returns how many
+    notifications were taken (0: timed out). Notifications that queued up meanwhile are all taken."""
+    taken = 0
+    for _ in conn.notifies(timeout=max(timeout, 0.0), stop_after=1):
+        taken += 1
+    if taken:  # drain the ones that arrived together, without waiting
+        for _ in conn.notifies(timeout=0.0):
+            taken += 1
+    return taken

@@ -148,6 +148,7 @@ class LoopSite:
         self.down = False
         self._lock = threading.Lock()
         rng = random.Random(seed)
+        self._rng = random.Random(seed + 1)  # for pages published while serving
         for h, host in enumerate(self.hosts):
             for i in range(pages_per_host):
                 published = self.reference_time - timedelta(hours=1 + h * pages_per_host + i)
@@ -208,16 +209,19 @@ class LoopSite:
             return 200, "text/plain", b"User-agent: *\nAllow: /\n"
         if path == "/feed.xml":
             return 200, "application/rss+xml", self._rss(host).encode()
-        page = host.pages.get(path)
+        with self._lock:
+            page = host.pages.get(path)
         if page is None:
             return 404, "text/plain", b"not found"
         return 200, "text/html; charset=utf-8", self._html(host, page).encode()
 
     def _rss(self, host: Host) -> str:
+        with self._lock:
+            pages = list(host.pages.values())
         items = "".join(
             f"<item><title>{escape(p.title)}</title><link>{host.base}{p.path}</link>"
             f"<pubDate>{format_datetime(p.published)}</pubDate></item>"
-            for p in host.pages.values()
+            for p in pages
         )
         return f'<?xml version="1.0"?><rss version="2.0"><channel><title>{host.address}</title>{items}</channel></rss>'
 
@@ -234,6 +238,21 @@ class LoopSite:
         )
 
     # ---------------------------------------------------------------- for tests
+
+    def publish(self, host_index: int, *, event: bool = True, published: datetime | None = None) -> str:
+        """Add an article to a host while the site serves (it appears in the host's feed from now on);
+        returns its URL."""
+        host = self.hosts[host_index]
+        published = published or datetime.now(UTC)
+        with self._lock:
+            n = len(host.pages)
+            paragraphs = [_paragraph(self._rng) for _ in range(4)]
+            if event:
+                paragraphs.insert(1, _event_paragraph(self._rng, published))
+            title = f"{self._rng.choice(WORDS).capitalize()} {self._rng.choice(WORDS)} late {n} on host {host_index}"
+            path = f"/news/late-{n}.html"
+            host.pages[path] = Page(host.address, path, title, paragraphs, published)
+        return f"{host.base}{path}"
 
     def feeds_yaml(self) -> str:
         lines = ["feeds:"]

@@ -11,7 +11,7 @@ import sys
 import typer
 from rich.console import Console
 
-from pipeline.cli import analyst, classify, core, dedup, events, extract, fetch, sql
+from pipeline.cli import analyst, classify, core, dedup, events, extract, fetch, sql, watch
 from pipeline.errors import NewsflowError
 from pipeline.redaction import RedactingFilter
 
@@ -19,7 +19,7 @@ app = typer.Typer(help="newsflow: news ingestion for conflict analysts.", no_arg
 eval_app = typer.Typer(help="Score a stage against an evaluation data set.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
-COMMAND_MODULES = (core, sql, fetch, extract, classify, dedup, events, analyst)
+COMMAND_MODULES = (core, sql, fetch, extract, classify, dedup, events, analyst, watch)
 
 
 def build() -> typer.Typer:

@@ -121,3 +121,12 @@ def add_feed(conn: Conn, url: str, name: str, *, poll_interval_s: int = DEFAULT_
         row = cur.fetchone()
     assert row is not None
     return int(row[0]), bool(row[1])
+
+
+def next_poll_due(conn: Conn) -> datetime | None:
+    """When the next configured feed falls due (None: no feed; a past time: one is due now)."""
+    row = conn.execute(
+        """SELECT CASE WHEN bool_or(next_poll_at IS NULL) THEN now() ELSE min(next_poll_at) END
+           FROM feeds WHERE in_config"""
+    ).fetchone()
+    return row[0] if row else None

@@ -64,6 +64,10 @@ def begin_run(
     return run_id
 
 
+class RunStopped(Exception):  # noqa: N818 - a stop asked for, not an error
+    """Raised inside `held_run` by a job that was asked to stop (`newsflow watch`): ends it `interrupted`."""
+
+
 @contextmanager
 def held_run(
     settings: Settings,
@@ -93,7 +97,7 @@ def held_run(
         checkpoint("begin:done")
         try:
             yield run_id
-        except (KeyboardInterrupt, SystemExit) as exc:
+        except (KeyboardInterrupt, SystemExit, RunStopped) as exc:
             runs.finish_run(keeper, run_id, "interrupted", error=f"stopped by {type(exc).__name__}")
             raise
         except BaseException as exc:
@@ -120,6 +124,8 @@ def poll(settings: Settings, run_id: int, *, now: datetime, window_end: datetime
         outage = bool(polled) and temporary == polled
         if outage:
             conn.rollback()
+        elif counts.get("entries_new"):  # wake any `newsflow watch` (this process's or another's)
+            runs.notify_work(conn)
         record(conn, run_id, ("poll", counts, seconds))
     checkpoint("poll:done")
     if outage:
@@ -137,6 +143,8 @@ def fetch_pending(settings: Settings, run_id: int, *, sources: list[str] | None 
             pages.fetch_pending(conn, locks, settings, run_id=run_id, sources=sources, checkpoint=checkpoint,
                                 counts=counts)  # fmt: skip
         finally:  # what was fetched is counted on the run, also when the stage fails as a whole
+            if counts.get("fetched"):
+                runs.notify_work(conn)  # committed by `record`
             record(conn, run_id, ("fetch", dict(counts), time.perf_counter() - started))
     checkpoint("fetch:done")
     return dict(counts)

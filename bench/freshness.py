@@ -1,0 +1,150 @@
+"""Freshness of `newsflow watch`: loopback feeds on several hosts publish new items at a steady rate;
+`newsflow watch` runs in a subprocess against a fresh database; for each item, the time from its
+appearance in its feed to its article being labelled, linked and read for events (queryable) is
+measured. Prints the median and 95th percentile beside the bound the feeds' poll interval sets (the
+baseline: an item waits on average half an interval, at worst a whole one, before any poll sees it;
+the nightly run's baseline is up to 24 h), the item rate sustained, and the watcher's RSS over time.
+
+    .venv/bin/python bench/freshness.py --minutes 3 --rate 2 --hosts 4 --poll 60
+
+Needs PostgreSQL ($NEWSFLOW_BENCH_ADMIN_URL, default postgres@127.0.0.1:5432); the database it creates
+is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from loopsite import LoopSite  # noqa: E402 - the test suite's loopback site, with `publish`
+
+DONE = """SELECT a.url FROM articles a JOIN article_classifications c ON c.article_id = a.id
+          WHERE a.link_state <> 'pending' AND a.events_state <> 'pending'"""
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=3.0, help="how long items are published")
+    parser.add_argument("--rate", type=float, default=2.0, help="new items per second, over all hosts")
+    parser.add_argument("--hosts", type=int, default=4)
+    parser.add_argument("--poll", type=int, default=60, help="feeds' poll interval in seconds (minimum 60)")
+    parser.add_argument("--delay", type=float, default=0.2, help="per-host politeness delay in seconds")
+    parser.add_argument("--drain", type=float, default=120.0, help="seconds to wait for the last items")
+    args = parser.parse_args()
+
+    admin_url = os.environ.get("NEWSFLOW_BENCH_ADMIN_URL", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+    name = f"newsflow_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = psycopg.conninfo.make_conninfo(admin_url, dbname=name)
+    published: dict[str, float] = {}  # url -> wall time it appeared in its feed
+    done: dict[str, float] = {}
+    memory: list[tuple[float, int]] = []
+    stop = threading.Event()
+    try:
+        with LoopSite(hosts=args.hosts, pages_per_host=1, copies=0) as site, tempfile.TemporaryDirectory() as home:
+            feeds = Path(home) / "feeds.yaml"
+            lines = [f"defaults: {{poll_interval: {args.poll}}}", site.feeds_yaml().rstrip()]
+            feeds.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSFLOW_", "DATABASE_URL"))}
+            env.update(
+                DATABASE_URL=url, NEWSFLOW_HOME=home, NEWSFLOW_FEEDS=str(feeds),
+                NEWSFLOW_ALLOW_PRIVATE=site.allow_list(), NEWSFLOW_PER_HOST_DELAY=str(args.delay),
+                NEWSFLOW_PER_HOST_CONCURRENCY="1", PYTHONPATH=str(ROOT),
+            )  # fmt: skip
+            log = open(Path(home) / "watch.log", "w")  # noqa: SIM115 - closed below
+            proc = subprocess.Popen(
+                [sys.executable, "-c", "from pipeline.cli import main; main()", "watch", "--idle", "5"],
+                env=env, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+
+            def publisher() -> None:
+                n = 0
+                start = time.monotonic()
+                while not stop.is_set() and time.monotonic() - start < args.minutes * 60:
+                    page_url = site.publish(n % args.hosts, event=n % 3 == 0)
+                    published[page_url] = time.time()
+                    n += 1
+                    time.sleep(max(0.0, start + n / args.rate - time.monotonic()))
+
+            thread = threading.Thread(target=publisher, daemon=True)
+            started = time.time()
+            thread.start()
+            with psycopg.connect(url, autocommit=True) as conn:
+                deadline = time.monotonic() + args.minutes * 60 + args.drain
+                last_memory = 0.0
+                while time.monotonic() < deadline:
+                    now = time.time()
+                    try:
+                        for (done_url,) in conn.execute(DONE):
+                            done.setdefault(done_url, now)
+                    except psycopg.errors.UndefinedTable:
+                        pass  # the watcher has not applied the migrations yet
+                    if now - last_memory >= 10:
+                        memory.append((now - started, rss_kib(proc.pid)))
+                        last_memory = now
+                    if not thread.is_alive() and all(u in done for u in published):
+                        break
+                    time.sleep(0.5)
+            stop.set()
+            proc.terminate()
+            proc.wait(timeout=60)
+            log.close()
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+    lags = [done[u] - t for u, t in published.items() if u in done]
+    finished = [done[u] for u in published if u in done]
+    span = (max(finished) - min(published.values())) if finished else 0.0
+    print(f"items published {len(published)} at {args.rate}/s over {args.minutes} min on {args.hosts} hosts "
+          f"(poll interval {args.poll} s, per-host delay {args.delay} s); queryable {len(lags)}")  # fmt: skip
+    if lags:
+        median, p95 = statistics.median(lags), percentile(lags, 0.95)
+        print(f"freshness  median {median:.1f} s  p95 {p95:.1f} s  max {max(lags):.1f} s")
+        print(f"baseline (poll interval bound): mean wait {args.poll / 2:.0f} s, worst {args.poll} s; "
+              f"median/mean-wait = {median / (args.poll / 2):.2f}, p95/interval = {p95 / args.poll:.2f}")  # fmt: skip
+        print(f"sustained rate {len(lags) / span:.2f} items/s (offered {args.rate}/s)")
+        order = sorted((t, done[u] - t) for u, t in published.items() if u in done)
+        halves = [[lag for _, lag in order[: len(order) // 2]], [lag for _, lag in order[len(order) // 2 :]]]
+        if all(halves):  # a watcher that falls behind shows a later half slower than the first
+            print("freshness by half of the run (first, second): median "
+                  f"{statistics.median(halves[0]):.1f} s, {statistics.median(halves[1]):.1f} s; "
+                  f"p95 {percentile(halves[0], 0.95):.1f} s, {percentile(halves[1], 0.95):.1f} s")  # fmt: skip
+    if memory:
+        first = memory[1][1] if len(memory) > 1 else memory[0][1]  # the first sample is before imports
+        print("RSS (KiB) over time: " + ", ".join(f"{t:.0f}s={kib}" for t, kib in memory))
+        if first:
+            settled = memory[len(memory) // 3][1]
+            print(f"RSS at 10 s {first} KiB, at a third {settled} KiB, last {memory[-1][1]} KiB; growth "
+                  f"from 10 s {100 * (memory[-1][1] - first) / first:+.1f} %, "
+                  f"after a third {100 * (memory[-1][1] - settled) / settled:+.1f} %")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
