@@ -163,8 +163,7 @@ def copy_merge(
         )
     else:
         defs = sql.SQL(", ").join(
-            sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t))
-            for c, t in zip(columns, types, strict=True)
+            sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in zip(columns, types, strict=True)
         )
         create = sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(stage, defs)
     cur.execute(create)

@@ -68,7 +68,5 @@ def seed(conn: Any) -> dict[str, int]:
 def add_coordinates(conn: Any, coords: dict[str, tuple[float, float]]) -> None:
     """Geocode the seeded events by place, as the events stage does (`events.lat`, `events.lon`)."""
     for place, (lat, lon) in coords.items():
-        conn.execute(
-            "UPDATE events SET lat = %s, lon = %s, geo_precision = 'town' WHERE place = %s", (lat, lon, place)
-        )
+        conn.execute("UPDATE events SET lat = %s, lon = %s, geo_precision = 'town' WHERE place = %s", (lat, lon, place))
     conn.commit()

@@ -247,9 +247,7 @@ def test_classify_articles_stores_labels_idempotently(conn: psycopg.Connection[A
     assert conn.execute("SELECT * FROM article_topics ORDER BY 1, 2").fetchall() == before
 
 
-def test_reclassify_after_a_taxonomy_edit(
-    conn: psycopg.Connection[Any], database_url: str, tmp_path: Path
-) -> None:
+def test_reclassify_after_a_taxonomy_edit(conn: psycopg.Connection[Any], database_url: str, tmp_path: Path) -> None:
     ids = add_articles(conn, ARCHIVE)
     conn.commit()
     taxonomy_file = tmp_path / "topics.yaml"

@@ -37,9 +37,7 @@ def _parse(client: httpx.Client, url: str) -> feedparser.FeedParserDict:
 
 
 def _house_style(text: str) -> str:
-    return (
-        text.replace("the Islamic State", "ISIS").replace("Islamic State", "ISIS").replace("American", "U.S.")
-    )
+    return text.replace("the Islamic State", "ISIS").replace("Islamic State", "ISIS").replace("American", "U.S.")
 
 
 def _strip_query(url: str) -> str:
@@ -153,9 +151,7 @@ def test_dates_are_deterministic_and_in_window(site: DemoSite) -> None:
         assert REFERENCE - timedelta(days=3) <= art.published_at <= REFERENCE - timedelta(hours=1)
     again = DemoSite(reference_time=REFERENCE)
     try:
-        assert [(a.path, a.published_at) for a in again.articles] == [
-            (a.path, a.published_at) for a in site.articles
-        ]
+        assert [(a.path, a.published_at) for a in again.articles] == [(a.path, a.published_at) for a in site.articles]
     finally:
         again.stop()
     kinds = {a.kind for a in site.articles}

@@ -57,9 +57,7 @@ def test_run_loads_the_demo_site_once(demo, database_url, tmp_path, conn):
     skips = report.skips()
     assert skips.get("fetch: http_500 (retried next run)") == 1, skips
     assert skips.get("extract: no_text", 0) + skips.get("extract: too_short", 0) == 1, skips
-    assert sum(n for k, n in report.counts["poll"].items() if k.startswith("skip:")) == 2, report.counts[
-        "poll"
-    ]
+    assert sum(n for k, n in report.counts["poll"].items() if k.startswith("skip:")) == 2, report.counts["poll"]
 
     status = conn.execute("SELECT status FROM pipeline_runs WHERE id = %s", (report.run_id,)).fetchone()[0]
     assert status == "success"
@@ -79,10 +77,7 @@ def test_run_loads_the_demo_site_once(demo, database_url, tmp_path, conn):
     assert shared == [(2, 1)]
 
     # A second run finds nothing new and adds no rows anywhere.
-    before = {
-        t: _count(conn, t)
-        for t in ("articles", "article_topics", "story_clusters", "events", "event_mentions")
-    }
+    before = {t: _count(conn, t) for t in ("articles", "article_topics", "story_clusters", "events", "event_mentions")}
     conn.commit()
     second = nightly.run_once(settings, now=NOW, window_end=NOW)
     after = {t: _count(conn, t) for t in before}

@@ -59,10 +59,32 @@ def test_fingerprints_are_stable_and_shared_by_copies() -> None:
 
 
 def test_phrase_folding_and_caches_give_the_same_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
-    text = ("Per cent of the Islamic State of Iraq and Syria, the Islamic State group and IS group fighters; "
-            "the United Nations said 3m people, $1,500, per day. Islamic leaders met in the United")
-    want = ["percent", "of", "isis", "isis", "and", "isis", "fighters", "un", "said", "3", "m", "people",
-            "1500", "per", "day", "islamic", "leaders", "met", "in", "united"]
+    text = (
+        "Per cent of the Islamic State of Iraq and Syria, the Islamic State group and IS group fighters; "
+        "the United Nations said 3m people, $1,500, per day. Islamic leaders met in the United"
+    )
+    want = [
+        "percent",
+        "of",
+        "isis",
+        "isis",
+        "and",
+        "isis",
+        "fighters",
+        "un",
+        "said",
+        "3",
+        "m",
+        "people",
+        "1500",
+        "per",
+        "day",
+        "islamic",
+        "leaders",
+        "met",
+        "in",
+        "united",
+    ]
     assert normalize_tokens(text) == want
     first = fingerprints(normalize_tokens(text * 3))
     text_module._WORD_CACHE.clear()
@@ -112,8 +134,7 @@ def test_credit_lines_name_the_originator() -> None:
 
 def test_tied_times_prefer_the_credited_outlet() -> None:
     day = datetime(2020, 1, 5, tzinfo=UTC)  # both only have a date
-    body = "\n".join(f"Paragraph {i} of the wire story about the offensive near the border town." * 3
-                     for i in range(8))
+    body = "\n".join(f"Paragraph {i} of the wire story about the offensive near the border town." * 3 for i in range(8))
     wire = Record("wire", "BEIRUT (Reuters) - " + body, day, "reuters.com")
     paper = Record("paper", "(Reuters) - " + body + "\nLocal reaction was muted.", day, "paper.example")
     out = {a.key: a for a in dedup_records([paper, wire])}
@@ -121,15 +142,34 @@ def test_tied_times_prefer_the_credited_outlet() -> None:
 
 
 def test_cli_dedup_reads_jsonl_and_counts_bad_lines(seeds_dir: Path) -> None:
-    lines = [json.dumps({"id": r.key, "text": r.text, "source": r.source,
-                         "published_at": r.published_at.isoformat() if r.published_at else None})
-             for r in seed_records(seeds_dir)]
-    lines += ["not json", json.dumps({"text": "no id"}), json.dumps({"id": "x", "published_at": "yesterday",
-                                                                     "text": "t"})]
-    code = "from pipeline.cli import dedup as cli_dedup; import typer; a = typer.Typer(); e = typer.Typer(); " \
-           "a.add_typer(e, name='eval'); cli_dedup.register(a, e); a()"
-    run = subprocess.run([sys.executable, "-c", code, "dedup"], input="\n".join(lines), capture_output=True,
-                         text=True, timeout=120, cwd=ROOT)
+    lines = [
+        json.dumps(
+            {
+                "id": r.key,
+                "text": r.text,
+                "source": r.source,
+                "published_at": r.published_at.isoformat() if r.published_at else None,
+            }
+        )
+        for r in seed_records(seeds_dir)
+    ]
+    lines += [
+        "not json",
+        json.dumps({"text": "no id"}),
+        json.dumps({"id": "x", "published_at": "yesterday", "text": "t"}),
+    ]
+    code = (
+        "from pipeline.cli import dedup as cli_dedup; import typer; a = typer.Typer(); e = typer.Typer(); "
+        "a.add_typer(e, name='eval'); cli_dedup.register(a, e); a()"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, "dedup"],
+        input="\n".join(lines),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert run.returncode == 0, run.stderr
     out = {row["id"]: row for row in map(json.loads, run.stdout.splitlines())}
     assert set(out) == {"000", "001", "002", "003", "004"}
@@ -143,9 +183,16 @@ def test_eval_gate_on_syndication_dev(shared_corpus: Path) -> None:
     if not path.is_file():
         pytest.skip(f"syndication-dev is absent ({path})")
     gold = read_jsonl(path)
-    records = [Record(key=r["id"], text=r["text"], source=r.get("source", ""), url=r.get("url", ""),
-                      published_at=datetime.fromisoformat(r["published_at"].replace("Z", "+00:00")))
-               for r in gold]
+    records = [
+        Record(
+            key=r["id"],
+            text=r["text"],
+            source=r.get("source", ""),
+            url=r.get("url", ""),
+            published_at=datetime.fromisoformat(r["published_at"].replace("Z", "+00:00")),
+        )
+        for r in gold
+    ]
     ours = score(gold, dedup_records(records))
     baseline = score(gold, minhash_baseline(records))
     assert ours.f1 >= DEV_GATE["f1"] and ours.precision >= DEV_GATE["precision"]
@@ -156,17 +203,31 @@ def test_eval_gate_on_syndication_dev(shared_corpus: Path) -> None:
 def test_eval_command_reads_the_data_folder(shared_corpus: Path, tmp_path: Path) -> None:
     if not (shared_corpus / "syndication-dev").is_dir():
         pytest.skip("syndication-dev is absent")
-    code = "from pipeline.cli import dedup as cli_dedup; import typer; a = typer.Typer(); e = typer.Typer(); " \
-           "a.add_typer(e, name='eval'); cli_dedup.register(a, e); a()"
+    code = (
+        "from pipeline.cli import dedup as cli_dedup; import typer; a = typer.Typer(); e = typer.Typer(); "
+        "a.add_typer(e, name='eval'); cli_dedup.register(a, e); a()"
+    )
     env = {**os.environ, "NEWSFLOW_EVAL_DATA": str(shared_corpus)}
     out = tmp_path / "scores.json"
-    run = subprocess.run([sys.executable, "-c", code, "eval", "dedup", "--dataset", "syndication-dev",
-                          "--json", str(out)], capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
+    run = subprocess.run(
+        [sys.executable, "-c", code, "eval", "dedup", "--dataset", "syndication-dev", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=ROOT,
+    )
     assert run.returncode == 0, run.stderr
     scores = json.loads(out.read_text())
     assert len(scores) == 2 and all(0.0 <= s["f1"] <= 1.0 for s in scores.values())
-    missing = subprocess.run([sys.executable, "-c", code, "eval", "dedup", "--dataset", "nope"],
-                             capture_output=True, text=True, timeout=60, env=env, cwd=ROOT)
+    missing = subprocess.run(
+        [sys.executable, "-c", code, "eval", "dedup", "--dataset", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=ROOT,
+    )
     assert missing.returncode == 2
 
 
@@ -186,11 +247,14 @@ def _story(words: list[str], n: int) -> str:
     return "\n".join(" ".join(words[(i * 7 + j * 3) % len(words)] for j in range(30)) + "." for i in range(n))
 
 
-@pytest.mark.parametrize("sentence", [
-    "الحكومة أعلنت اليوم عن خطة جديدة لإعادة إعمار المدينة بعد الفيضانات التي ضربت المنطقة",
-    "правительство объявило сегодня о новом плане восстановления города после наводнения в регионе",
-    "Die Regierung kündigte heute einen neuen Plan für den Wiederaufbau der Stadt nach dem Hochwasser an",
-])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "الحكومة أعلنت اليوم عن خطة جديدة لإعادة إعمار المدينة بعد الفيضانات التي ضربت المنطقة",
+        "правительство объявило сегодня о новом плане восстановления города после наводнения в регионе",
+        "Die Regierung kündigte heute einen neuen Plan für den Wiederaufbau der Stadt nach dem Hochwasser an",
+    ],
+)
 def test_two_thirds_copy_in_other_scripts_is_linked(sentence: str) -> None:
     words = sentence.split()
     text = _story(words, 9)
@@ -198,8 +262,10 @@ def test_two_thirds_copy_in_other_scripts_is_linked(sentence: str) -> None:
     copy = "\n".join(paras[:6])
     other = _story(words[::-1] + ["x"], 9)  # the same vocabulary, other sentences
     t0 = datetime(2024, 1, 1, 8, tzinfo=UTC)
-    out = {a.key: a for a in dedup_records([Record("o", text, t0), Record("c", copy, t0.replace(hour=11)),
-                                            Record("u", other, t0)])}
+    out = {
+        a.key: a
+        for a in dedup_records([Record("o", text, t0), Record("c", copy, t0.replace(hour=11)), Record("u", other, t0)])
+    }
     assert out["c"].canonical_id == "o" and out["c"].relation == "copy"
     assert out["u"].cluster_id != out["o"].cluster_id
 
@@ -224,21 +290,35 @@ def test_credit_lines_in_the_languages_of_the_feeds() -> None:
 
 def test_german_press_release_credited_by_a_magazine_is_the_original() -> None:
     day = datetime(2023, 5, 3, tzinfo=UTC)  # the press release is dated by day only
-    body = "\n".join(f"Der Verband fordert in Absatz {i} einen besseren Schutz fuer freie Journalistinnen "
-                     "und Journalisten bei Demonstrationen in allen Bundeslaendern." for i in range(6))
+    body = "\n".join(
+        f"Der Verband fordert in Absatz {i} einen besseren Schutz fuer freie Journalistinnen "
+        "und Journalisten bei Demonstrationen in allen Bundeslaendern."
+        for i in range(6)
+    )
     release = prepare(Record("pm", body, day, "djv.de"))
     magazine = prepare(Record("mag", body + "\nPM DJV", day.replace(hour=9), "medienmagazin.example"))
     # The magazine's copy is the longer text, and without the credit line the tie goes to coverage.
     assert choose_original([magazine, release]).key == "pm"
     # A copy stamped hours *before* the release (time zones) still yields to the credited release.
-    early = prepare(Record("mag", body + "\nPM DJV", day.replace(hour=0) - timedelta(hours=3),
-                           "medienmagazin.example"))
+    early = prepare(Record("mag", body + "\nPM DJV", day.replace(hour=0) - timedelta(hours=3), "medienmagazin.example"))
     assert choose_original([early, release]).key == "pm"
 
 
 def test_lists_sharing_names_are_not_copies() -> None:
-    names = ["Adele", "Dua Lipa", "Harry Styles", "Ed Sheeran", "Little Simz", "Stormzy", "Raye",
-             "Central Cee", "Olivia Dean", "Jessie Ware", "Calvin Harris", "Arlo Parks"]
+    names = [
+        "Adele",
+        "Dua Lipa",
+        "Harry Styles",
+        "Ed Sheeran",
+        "Little Simz",
+        "Stormzy",
+        "Raye",
+        "Central Cee",
+        "Olivia Dean",
+        "Jessie Ware",
+        "Calvin Harris",
+        "Arlo Parks",
+    ]
     intro_a = "Here is the full list of nominees for this year's music awards, announced in London on Thursday."
     intro_b = "Organisers named the artists competing for the prizes at a ceremony in Manchester last night."
     a = intro_a + "\nBest artist:\n" + "\n".join(names) + "\nBest album:\n" + "\n".join(names[::2])
@@ -248,8 +328,11 @@ def test_lists_sharing_names_are_not_copies() -> None:
     assert not compare(prepare(Record("a", a)), prepare(Record("b", b))).linked
     assert not compare(prepare(Record("a", flat_a)), prepare(Record("b", flat_b))).linked
     # The same lists with a copied story around them are linked: the running text is shared.
-    story = "\n".join(f"Paragraph {i}: the ceremony at the arena drew record crowds and a long night of "
-                       "speeches from artists, producers and organisers of the awards." for i in range(6))
+    story = "\n".join(
+        f"Paragraph {i}: the ceremony at the arena drew record crowds and a long night of "
+        "speeches from artists, producers and organisers of the awards."
+        for i in range(6)
+    )
     assert compare(prepare(Record("a", story + "\n" + a)), prepare(Record("b", story + "\n" + b))).linked
 
 
@@ -260,9 +343,15 @@ def test_multilingual_gate(shared_corpus: Path) -> None:
     gold = multilingual_set(source)
     languages = {r["language"] for r in gold if r["role"] == "copy"}
     assert {"de", "en", "es", "fr", "ar", "ru", "zh"} <= languages
-    records = [Record(key=r["id"], text=r["text"], source=r["source"],
-                      published_at=datetime.fromisoformat(r["published_at"].replace("Z", "+00:00")))
-               for r in gold]
+    records = [
+        Record(
+            key=r["id"],
+            text=r["text"],
+            source=r["source"],
+            published_at=datetime.fromisoformat(r["published_at"].replace("Z", "+00:00")),
+        )
+        for r in gold
+    ]
     ours = score(gold, dedup_records(records))
     assert ours.f1 >= DEV_GATE["f1"] and ours.precision >= DEV_GATE["precision"]
     assert ours.recall >= 0.99 and ours.canon >= DEV_GATE["canon"]

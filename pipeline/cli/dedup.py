@@ -91,8 +91,13 @@ def dedup_command(
         assignments = dedup_records(records, window_days=window_days)
     sizes = Counter(a.cluster_id for a in assignments)
     for a in assignments:
-        line = {"id": a.key, "cluster_id": a.cluster_id, "canonical_id": a.canonical_id,
-                "relation": a.relation, "score": a.score}
+        line = {
+            "id": a.key,
+            "cluster_id": a.cluster_id,
+            "canonical_id": a.canonical_id,
+            "relation": a.relation,
+            "score": a.score,
+        }
         sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
         counts["singleton" if sizes[a.cluster_id] == 1 else a.relation] += 1
     _summary(counts)
@@ -120,15 +125,19 @@ def eval_dedup_command(
     dropping, reordering and editing paragraphs, in 20 languages) and also reports each language."""
     try:
         gold = _gold_rows(dataset)
-        records = [record_from_json({k: r.get(k) for k in ("id", "url", "source", "title", "text",
-                                                            "published_at")}) for r in gold]
+        records = [
+            record_from_json({k: r.get(k) for k in ("id", "url", "source", "title", "text", "published_at")})
+            for r in gold
+        ]
     except (ConfigError, Skip) as exc:
         err.print(f"[red]{dataset}: {exc}[/red]")
         raise typer.Exit(2) from exc
     results = {}
     ours: list[Any] = []
-    for name, run in (("newsflow containment", lambda: dedup_records(records, window_days=window_days)),
-                      ("MinHash LSH Jaccard>=0.5", lambda: minhash_baseline(records))):
+    for name, run in (
+        ("newsflow containment", lambda: dedup_records(records, window_days=window_days)),
+        ("MinHash LSH Jaccard>=0.5", lambda: minhash_baseline(records)),
+    ):
         started = time.perf_counter()
         with err.status(f"running {name}"):
             assignments = run()
@@ -138,8 +147,10 @@ def eval_dedup_command(
     if any("language" in r for r in gold):
         _print_languages(gold, ours)
     if json_out is not None:
-        json_out.write_text(json.dumps({k: {**s.as_dict(), "seconds": round(t, 2)} for k, (s, t) in
-                                        results.items()}, indent=2) + "\n", encoding="utf-8")
+        json_out.write_text(
+            json.dumps({k: {**s.as_dict(), "seconds": round(t, 2)} for k, (s, t) in results.items()}, indent=2) + "\n",
+            encoding="utf-8",
+        )
 
 
 def _gold_rows(dataset: str) -> list[dict[str, Any]]:
@@ -170,8 +181,15 @@ def _print_languages(gold: list[dict[str, Any]], assignments: list[Any]) -> None
         keys = {str(r["id"]) for r in rows}
         s = score(rows, [a for a in assignments if a.key in keys])
         copies = sum(1 for r in rows if r.get("role") == "copy")
-        table.add_row(language, str(len(rows)), str(copies), f"{s.precision:.4f}", f"{s.recall:.4f}",
-                      f"{s.f1:.4f}", f"{s.canon:.4f}")
+        table.add_row(
+            language,
+            str(len(rows)),
+            str(copies),
+            f"{s.precision:.4f}",
+            f"{s.recall:.4f}",
+            f"{s.f1:.4f}",
+            f"{s.canon:.4f}",
+        )
     out.print(table)
     print("scripts: " + ", ".join(f"{k} {v}" for k, v in sorted(scripts_of(gold).items())))
 
@@ -181,12 +199,18 @@ def _print_scores(dataset: str, results: dict[str, Any]) -> None:
     for column in ("method", "P", "R", "F1", "canon", "pairs", "seconds"):
         table.add_column(column, justify="left" if column == "method" else "right")
     for name, (s, seconds) in results.items():
-        table.add_row(name, f"{s.precision:.4f}", f"{s.recall:.4f}", f"{s.f1:.4f}", f"{s.canon:.4f}",
-                      f"{s.pairs_predicted}/{s.pairs_gold}", f"{seconds:.1f}")
+        table.add_row(
+            name,
+            f"{s.precision:.4f}",
+            f"{s.recall:.4f}",
+            f"{s.f1:.4f}",
+            f"{s.canon:.4f}",
+            f"{s.pairs_predicted}/{s.pairs_gold}",
+            f"{seconds:.1f}",
+        )
     out.print(table)
     ours = next(iter(results.values()))[0]
-    print(f"dedup F1={ours.f1:.3f} P={ours.precision:.3f} R={ours.recall:.3f} "
-          f"canon={ours.canon:.3f} n={ours.n}")
+    print(f"dedup F1={ours.f1:.3f} P={ours.precision:.3f} R={ours.recall:.3f} canon={ours.canon:.3f} n={ours.n}")
 
 
 def register(app: typer.Typer, eval_app: typer.Typer) -> None:

@@ -58,7 +58,11 @@ class DemoSite:
     """The demo news site. Use as a context manager; the server thread stops on exit."""
 
     def __init__(
-        self, reference_time: datetime | None = None, host: str = "127.0.0.1", port: int = 0, outlets: int = 1,
+        self,
+        reference_time: datetime | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        outlets: int = 1,
         second_port: int = 0,
     ):
         if reference_time is None:
@@ -265,8 +269,7 @@ def _head(site: DemoSite, story: Story, art: DemoArticle) -> str:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(art.title)} | {_e(outlet)}</title>",
-        f'<link rel="alternate" type="application/rss+xml" title="{_e(content.OUTLET)}"'
-        ' href="/feeds/rss.xml">',
+        f'<link rel="alternate" type="application/rss+xml" title="{_e(content.OUTLET)}" href="/feeds/rss.xml">',
         '<link rel="stylesheet" href="/static/site.css">',
     ]
     if story.rich_meta and story.kind != "empty":
@@ -322,10 +325,7 @@ def _byline(story: Story, art: DemoArticle) -> str:
     if story.kind == "copy":  # the partner credits the original outlet
         who = f"By {art.author}, {content.OUTLET}"
     if not story.rich_meta:
-        return (
-            f'<p class="byline">{_e(who)}</p>'
-            f'<p class="dateline">Published {_human_date(art.published_at)}</p>'
-        )
+        return f'<p class="byline">{_e(who)}</p><p class="dateline">Published {_human_date(art.published_at)}</p>'
     return (
         f'<p class="byline"><span class="author">{_e(who)}</span> '
         f'<time datetime="{shown.isoformat()}">{_human_date(art.published_at)}</time></p>'
@@ -344,8 +344,7 @@ def _figure(story: Story) -> str:
 def _asides(site: DemoSite, related: list[Story], comments: list[tuple[str, str]]) -> str:
     links = "".join(f'<li><a href="{_e(site.article(s.slug).path)}">{_e(s.title)}</a></li>' for s in related)
     notes = "".join(
-        f'<li class="comment"><p class="commenter">{_e(name)}</p><p>{_e(text)}</p></li>'
-        for name, text in comments
+        f'<li class="comment"><p class="commenter">{_e(name)}</p><p>{_e(text)}</p></li>' for name, text in comments
     )
     return (
         f'<aside class="newsletter"><p>{_e(content.NEWSLETTER_PROMPT)}</p>'
@@ -377,8 +376,7 @@ def _body(story: Story, art: DemoArticle) -> str:
 def _aggregator_tail(story: Story) -> str:
     ai, comments, related = content.AGGREGATOR_BOILERPLATE
     items = "".join(
-        f'<article class="teaser"><h3>{_e(title)}</h3><p>{_e(text)}</p></article>'
-        for title, text in story.extras
+        f'<article class="teaser"><h3>{_e(title)}</h3><p>{_e(text)}</p></article>' for title, text in story.extras
     )
     return (
         f'<div class="ai-promo"><h2>{_e(ai)}</h2><p>Summaries, translations and alerts.</p></div>'
@@ -389,8 +387,7 @@ def _aggregator_tail(story: Story) -> str:
 
 def _gallery(story: Story) -> str:
     shots = "".join(
-        f'<figure><img src="/static/img/{story.slug}-{i}.jpg" alt="">'
-        f"<figcaption>{_e(c)}</figcaption></figure>"
+        f'<figure><img src="/static/img/{story.slug}-{i}.jpg" alt=""><figcaption>{_e(c)}</figcaption></figure>'
         for i, c in enumerate(content.GALLERY_CAPTIONS, 1)
     )
     return f'<div class="gallery">{shots}<p class="credit">{_e(story.credit)}</p></div>'
@@ -482,16 +479,12 @@ def render_atom(site: DemoSite) -> str:
         '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">\n'
         f"<title>{_e(content.OUTLET)}</title>"
         f'<link rel="self" href="{site.atom_url}"/><link rel="alternate" href="{site.base_url}/"/>'
-        f"<id>tag:levantledger.example,2024:feed</id><updated>{newest}</updated>\n"
-        + "\n".join(entries)
-        + "\n</feed>\n"
+        f"<id>tag:levantledger.example,2024:feed</id><updated>{newest}</updated>\n" + "\n".join(entries) + "\n</feed>\n"
     )
 
 
 # -- HTTP -----------------------------------------------------------------------------------------
-def _make_handler(
-    lookup: Callable[[str], Page | None], record: Callable[[str], None]
-) -> type[BaseHTTPRequestHandler]:
+def _make_handler(lookup: Callable[[str], Page | None], record: Callable[[str], None]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "LevantLedger/1.0"
 

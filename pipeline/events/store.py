@@ -180,8 +180,6 @@ def mark_read(conn: psycopg.Connection[Any], article_ids: Sequence[int], state: 
 
 
 def unread_count(conn: psycopg.Connection[Any]) -> tuple[int, Any]:
-    row = conn.execute(
-        "SELECT count(*), min(created_at) FROM articles WHERE events_state = 'pending'"
-    ).fetchone()
+    row = conn.execute("SELECT count(*), min(created_at) FROM articles WHERE events_state = 'pending'").fetchone()
     assert row is not None
     return int(row[0]), row[1]

@@ -99,9 +99,7 @@ class Extracted:
 Outcome = Extracted | Skip | ItemFailed
 
 
-def extract_batch(
-    conn: psycopg.Connection[Any], settings: Settings, raw_page_ids: Sequence[int]
-) -> dict[int, Outcome]:
+def extract_batch(conn: psycopg.Connection[Any], settings: Settings, raw_page_ids: Sequence[int]) -> dict[int, Outcome]:
     """Extract stored pages, each site's pages with that site's stored boilerplate profile. Returns,
     for each raw page, the article row it makes, or why it makes none (a Skip is final, an ItemFailed
     is an unexpected error of that page alone)."""

@@ -162,8 +162,6 @@ def stale_extractions(conn: psycopg.Connection[Any], *, everything: bool = False
     return [int(r[0]) for r in rows]
 
 
-
-
 def raw_page_ids_of(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> list[int]:
     """The stored raw pages these articles were extracted from."""
     rows = conn.execute(

@@ -290,7 +290,11 @@ def fetch_pending(
 
 
 def _take_hosts(
-    conn: Conn, lock_conn: Conn, settings: Settings, sources: Sequence[str] | None, tried: Sequence[int],
+    conn: Conn,
+    lock_conn: Conn,
+    settings: Settings,
+    sources: Sequence[str] | None,
+    tried: Sequence[int],
     run_id: int | None,
 ) -> dict[str, list[int]]:
     """Hosts with pending rows that this process could lock, with their next rows (at most

@@ -95,7 +95,12 @@ def pending_hosts(
 
 
 def pending_of_host(
-    conn: Conn, host: str, limit: int, *, sources: Sequence[str] | None = None, exclude: Sequence[int] = (),
+    conn: Conn,
+    host: str,
+    limit: int,
+    *,
+    sources: Sequence[str] | None = None,
+    exclude: Sequence[int] = (),
     run_id: int | None = None,
 ) -> list[int]:
     """The next `limit` frontier rows of one host to fetch, oldest first."""
@@ -229,7 +234,13 @@ def frontier_sources(conn: Conn, ids: list[int]) -> dict[int, str]:
 
 
 def set_state(
-    conn: Conn, fid: int, state: str, reason: str | None, *, bump: bool = True, error: str | None = None,
+    conn: Conn,
+    fid: int,
+    state: str,
+    reason: str | None,
+    *,
+    bump: bool = True,
+    error: str | None = None,
     run_id: int | None = None,
 ) -> None:
     """A frontier row's new state. A `failed` row that has had MAX_FETCH_ATTEMPTS becomes `parked`,
@@ -273,7 +284,6 @@ class RawPage:
     source: str
     published_hint: datetime | None
     charset: str | None = None  # as detected at fetch time; extraction decodes with it
-
 
 
 def load_raw_pages(conn: psycopg.Connection[Any], raw_page_ids: Sequence[int]) -> list[tuple[int, RawPage | Skip]]:

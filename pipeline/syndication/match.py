@@ -52,20 +52,61 @@ _SEPARATORS = re.compile(r"[,;|\u2022\u00b7\u3001\t]| [-\u2013\u2014/] ")
 # Agencies and papers named in credit lines, and their domains, in the languages of the feeds. Keys are
 # matched after `fold_name` (case folded, Arabic letter variants folded), so they are written plainly.
 CREDITS: dict[str, str] = {
-    "new york times": "nytimes.com", "reuters": "reuters.com", "associated press": "apnews.com",
-    "ap": "apnews.com", "agence france-presse": "afp.com", "agence france presse": "afp.com", "afp": "afp.com",
-    "washington post": "washingtonpost.com", "bloomberg": "bloomberg.com", "los angeles times": "latimes.com",
-    "the guardian": "theguardian.com", "bbc": "bbc.com", "tribune content agency": "tribunecontentagency.com",
-    "dpa": "dpa.com", "deutsche presse-agentur": "dpa.com", "kna": "kna.de", "epd": "epd.de", "apa": "apa.at",
-    "sda": "sda.ch", "keystone-sda": "sda.ch", "efe": "efe.com", "agencia efe": "efe.com",
-    "europa press": "europapress.es", "ansa": "ansa.it", "pap": "pap.pl", "lusa": "lusa.pt",
-    "anp": "anp.nl", "belga": "belga.be", "tass": "tass.ru", "тасс": "tass.ru", "ria novosti": "ria.ru",
-    "риа новости": "ria.ru", "интерфакс": "interfax.ru", "interfax": "interfax.ru", "xinhua": "xinhuanet.com",
-    "新华社": "xinhuanet.com", "新华网": "xinhuanet.com", "中新社": "chinanews.com.cn",
-    "kyodo": "kyodonews.net", "共同通信": "kyodonews.net", "yonhap": "yna.co.kr", "anadolu": "aa.com.tr",
-    "رويترز": "reuters.com", "فرانس برس": "afp.com", "ا ف ب": "afp.com", "أ ف ب": "afp.com",
-    "د ب أ": "dpa.com", "اسوشيتد برس": "apnews.com", "أسوشيتد برس": "apnews.com", "الأناضول": "aa.com.tr",
-    "وام": "wam.ae", "واس": "spa.gov.sa", "قنا": "qna.org.qa", "سانا": "sana.sy", "بترا": "petra.gov.jo",
+    "new york times": "nytimes.com",
+    "reuters": "reuters.com",
+    "associated press": "apnews.com",
+    "ap": "apnews.com",
+    "agence france-presse": "afp.com",
+    "agence france presse": "afp.com",
+    "afp": "afp.com",
+    "washington post": "washingtonpost.com",
+    "bloomberg": "bloomberg.com",
+    "los angeles times": "latimes.com",
+    "the guardian": "theguardian.com",
+    "bbc": "bbc.com",
+    "tribune content agency": "tribunecontentagency.com",
+    "dpa": "dpa.com",
+    "deutsche presse-agentur": "dpa.com",
+    "kna": "kna.de",
+    "epd": "epd.de",
+    "apa": "apa.at",
+    "sda": "sda.ch",
+    "keystone-sda": "sda.ch",
+    "efe": "efe.com",
+    "agencia efe": "efe.com",
+    "europa press": "europapress.es",
+    "ansa": "ansa.it",
+    "pap": "pap.pl",
+    "lusa": "lusa.pt",
+    "anp": "anp.nl",
+    "belga": "belga.be",
+    "tass": "tass.ru",
+    "тасс": "tass.ru",
+    "ria novosti": "ria.ru",
+    "риа новости": "ria.ru",
+    "интерфакс": "interfax.ru",
+    "interfax": "interfax.ru",
+    "xinhua": "xinhuanet.com",
+    "新华社": "xinhuanet.com",
+    "新华网": "xinhuanet.com",
+    "中新社": "chinanews.com.cn",
+    "kyodo": "kyodonews.net",
+    "共同通信": "kyodonews.net",
+    "yonhap": "yna.co.kr",
+    "anadolu": "aa.com.tr",
+    "رويترز": "reuters.com",
+    "فرانس برس": "afp.com",
+    "ا ف ب": "afp.com",
+    "أ ف ب": "afp.com",
+    "د ب أ": "dpa.com",
+    "اسوشيتد برس": "apnews.com",
+    "أسوشيتد برس": "apnews.com",
+    "الأناضول": "aa.com.tr",
+    "وام": "wam.ae",
+    "واس": "spa.gov.sa",
+    "قنا": "qna.org.qa",
+    "سانا": "sana.sy",
+    "بترا": "petra.gov.jo",
 }
 _NAME = r"[\p{L}\p{N}][\p{L}\p{M}\p{N} .&'/-]{1,40}"
 _LEAD_INS = (
@@ -96,7 +137,8 @@ def fold_name(name: str) -> str:
 
 _CREDIT_DOMAINS = {fold_name(k): v for k, v in CREDITS.items()}
 _KNOWN = regex.compile(
-    r"(?<![\p{L}\p{N}])(?:" + "|".join(map(regex.escape, sorted(_CREDIT_DOMAINS, key=len, reverse=True)))
+    r"(?<![\p{L}\p{N}])(?:"
+    + "|".join(map(regex.escape, sorted(_CREDIT_DOMAINS, key=len, reverse=True)))
     + r")(?![\p{L}\p{N}])"
 )
 

@@ -181,9 +181,7 @@ class _Linker:
 
 def _final_relations(cur: psycopg.Cursor[Any], ids: Sequence[int], skipped: int) -> Counter[str]:
     """Each linked article's relation after the whole batch; the rest are singletons."""
-    cur.execute(
-        "SELECT relation, count(*) FROM cluster_members WHERE article_id = ANY(%s) GROUP BY 1", (ids,)
-    )
+    cur.execute("SELECT relation, count(*) FROM cluster_members WHERE article_id = ANY(%s) GROUP BY 1", (ids,))
     out = Counter({relation: n for relation, n in cur.fetchall()})
     out["singleton"] = len(ids) - skipped - sum(out.values())
     return out
@@ -194,8 +192,13 @@ def _load(cur: psycopg.Cursor[Any], ids: Sequence[int]) -> dict[int, Row]:
     out = {}
     for aid, url, source, title, text, published, created, aliases in cur.fetchall():
         record = Record(
-            key=str(aid), text=text or "", published_at=published, source=source or "", url=url or "",
-            title=title, aliases=tuple(sorted(a for a in aliases if a != url)),
+            key=str(aid),
+            text=text or "",
+            published_at=published,
+            source=source or "",
+            url=url or "",
+            title=title,
+            aliases=tuple(sorted(a for a in aliases if a != url)),
         )
         out[aid] = Row(aid, record, day_of(published or created))
     return out
@@ -214,9 +217,7 @@ def _index(cur: psycopg.Cursor[Any], row: Row, prepared: Prepared) -> tuple[str,
     if old is not None and (old[0], old[1], sorted(old[2])) == (row.day, prepared.text_hash, fps):
         return "unchanged", in_cluster
     if old is not None:
-        cur.execute(
-            "DELETE FROM syndication_postings WHERE fp = ANY(%s) AND article_id = %s", (old[2], row.id)
-        )
+        cur.execute("DELETE FROM syndication_postings WHERE fp = ANY(%s) AND article_id = %s", (old[2], row.id))
     cur.execute(
         "INSERT INTO syndication_docs (article_id, day, text_hash, fps) VALUES (%s, %s, %s, %s) "
         "ON CONFLICT (article_id) DO UPDATE SET day = EXCLUDED.day, text_hash = EXCLUDED.text_hash, "
@@ -246,9 +247,7 @@ def _join_clusters(cur: psycopg.Cursor[Any], article_id: int, linked: set[int]) 
     if clusters:
         target = clusters[0]
     else:
-        cur.execute(
-            "INSERT INTO story_clusters (original_article_id) VALUES (%s) RETURNING id", (article_id,)
-        )
+        cur.execute("INSERT INTO story_clusters (original_article_id) VALUES (%s) RETURNING id", (article_id,))
         fetched = cur.fetchone()
         if fetched is None:
             raise DatabaseError("INSERT INTO story_clusters returned no id")

@@ -29,34 +29,98 @@ SHINGLE_WORDS = 3  # containment is measured on 3-word shingles
 FP_WORDS = 5  # fingerprints hash 5-word shingles (rarer than 3-grams, robust to single-word edits)
 FP_WINDOW = 8  # winnowing window: every run of FP_WINDOW + FP_WORDS - 1 shared tokens shares a fingerprint
 
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-                         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"'})
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2033": '"',
+    }
+)
 # Multi-word names folded to one token (matched on the token stream, articles already dropped).
 _PHRASES: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {}
 for _phrase, _repl in (
-    ("islamic state of iraq and syria", "isis"), ("islamic state of iraq and levant", "isis"),
-    ("islamic state of iraq and sham", "isis"), ("islamic state group", "isis"), ("islamic state", "isis"),
-    ("is group", "isis"), ("al qaeda", "alqaeda"), ("united states", "us"), ("united kingdom", "uk"),
-    ("united nations", "un"), ("per cent", "percent"),
+    ("islamic state of iraq and syria", "isis"),
+    ("islamic state of iraq and levant", "isis"),
+    ("islamic state of iraq and sham", "isis"),
+    ("islamic state group", "isis"),
+    ("islamic state", "isis"),
+    ("is group", "isis"),
+    ("al qaeda", "alqaeda"),
+    ("united states", "us"),
+    ("united kingdom", "uk"),
+    ("united nations", "un"),
+    ("per cent", "percent"),
 ):
     _words = tuple(_phrase.split())
     _options = (*_PHRASES.get(_words[0], ()), (_words, _repl))
     _PHRASES[_words[0]] = tuple(sorted(_options, key=lambda x: -len(x[0])))
 _WORDS = {
-    "american": "us", "americans": "us", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
-    "six": "6", "seven": "7", "eight": "8", "nine": "9", "ten": "10", "million": "m", "mn": "m",
-    "billion": "bn", "b": "bn", "thousand": "k", "jan": "january", "feb": "february", "mar": "march",
-    "apr": "april", "jun": "june", "jul": "july", "aug": "august", "sep": "september",
-    "sept": "september", "oct": "october", "nov": "november", "dec": "december", "qaida": "qaeda",
-    "the": "", "a": "", "an": "", "mr": "", "mrs": "", "ms": "", "dr": "", "messrs": "", "%": "percent",
-    "isil": "isis", "daesh": "isis", "alqaeda": "alqaeda", "alqaida": "alqaeda",
+    "american": "us",
+    "americans": "us",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "million": "m",
+    "mn": "m",
+    "billion": "bn",
+    "b": "bn",
+    "thousand": "k",
+    "jan": "january",
+    "feb": "february",
+    "mar": "march",
+    "apr": "april",
+    "jun": "june",
+    "jul": "july",
+    "aug": "august",
+    "sep": "september",
+    "sept": "september",
+    "oct": "october",
+    "nov": "november",
+    "dec": "december",
+    "qaida": "qaeda",
+    "the": "",
+    "a": "",
+    "an": "",
+    "mr": "",
+    "mrs": "",
+    "ms": "",
+    "dr": "",
+    "messrs": "",
+    "%": "percent",
+    "isil": "isis",
+    "daesh": "isis",
+    "alqaeda": "alqaeda",
+    "alqaida": "alqaeda",
 }
 # British -> US spellings and other suffix variants, by consistent suffix rewriting.
 # No suffix of the table ends another one, so at most one applies to a word.
 _SUFFIXES: dict[str, str] = {
-    "isation": "ization", "ising": "izing", "ised": "ized", "ises": "izes", "ise": "ize",
-    "yse": "yze", "ours": "ors", "our": "or", "tre": "ter", "ogue": "og",
-    "elled": "eled", "elling": "eling", "ence": "ense",
+    "isation": "ization",
+    "ising": "izing",
+    "ised": "ized",
+    "ises": "izes",
+    "ise": "ize",
+    "yse": "yze",
+    "ours": "ors",
+    "our": "or",
+    "tre": "ter",
+    "ogue": "og",
+    "elled": "eled",
+    "elling": "eling",
+    "ence": "ense",
 }
 _SUFFIX = re.compile("(?:" + "|".join(sorted(_SUFFIXES, key=len, reverse=True)) + ")$")
 # Words with inner apostrophes, dots or digit commas kept whole ("u.s", "country's", "1,500"), and "%".
@@ -69,15 +133,29 @@ _UNI_TOKEN = regex.compile(rf"[{_NO_SPACE}]|(?:{_WORD_CHAR})+(?:['.,](?:{_WORD_C
 # Arabic: diacritics (harakat, superscript alef, Quranic marks) and tatweel dropped, letter variants folded.
 _ARABIC_MARKS = [*range(0x0610, 0x061B), *range(0x064B, 0x0660), 0x0670, *range(0x06D6, 0x06EE), 0x0640]
 _ARABIC: dict[int, str | None] = dict.fromkeys(_ARABIC_MARKS)
-_ARABIC.update({ord(a): b for a, b in {"\u0623": "\u0627", "\u0625": "\u0627", "\u0622": "\u0627",
-                                       "\u0671": "\u0627", "\u0649": "\u064a", "\u0629": "\u0647",
-                                       "\u0624": "\u0648", "\u0626": "\u064a", "\u06cc": "\u064a",
-                                       "\u06a9": "\u0643"}.items()})
+_ARABIC.update(
+    {
+        ord(a): b
+        for a, b in {
+            "\u0623": "\u0627",
+            "\u0625": "\u0627",
+            "\u0622": "\u0627",
+            "\u0671": "\u0627",
+            "\u0649": "\u064a",
+            "\u0629": "\u0647",
+            "\u0624": "\u0648",
+            "\u0626": "\u064a",
+            "\u06cc": "\u064a",
+            "\u06a9": "\u0643",
+        }.items()
+    }
+)
 # Hebrew points and cantillation marks dropped (optional in writing, like Arabic diacritics).
 _ARABIC.update({c: None for c in range(0x0591, 0x05C8) if c not in (0x05BE, 0x05C0, 0x05C3, 0x05C6)})
 # Decimal digits of every script read as ASCII digits.
-_DIGITS: dict[int, str | None] = {c: str(unicodedata.digit(chr(c))) for c in range(0x80, 0x30000)
-           if unicodedata.category(chr(c)) == "Nd"}
+_DIGITS: dict[int, str | None] = {
+    c: str(unicodedata.digit(chr(c))) for c in range(0x80, 0x30000) if unicodedata.category(chr(c)) == "Nd"
+}
 SCRIPT_FOLD = str.maketrans({**_ARABIC, **_DIGITS})
 _INNER = re.compile(r"['.,]")
 _DIGITS_THEN_LETTERS = re.compile(r"^(\d+)([a-z]+)$")
@@ -152,8 +230,18 @@ def paragraphs(text: str) -> list[str]:
 
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
-_POSITION = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x85EBCA77C2B2AE63,
-                      0x27D4EB2F165667C5, 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD], dtype=np.uint64)
+_POSITION = np.array(
+    [
+        0x9E3779B97F4A7C15,
+        0xC2B2AE3D27D4EB4F,
+        0x165667B19E3779F9,
+        0x85EBCA77C2B2AE63,
+        0x27D4EB2F165667C5,
+        0xD6E8FEB86659FD93,
+        0xFF51AFD7ED558CCD,
+    ],
+    dtype=np.uint64,
+)
 
 
 def _token_hash(word: str) -> int:
