@@ -29,10 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pipeline.errors import ConfigError
 from pipeline.jsonl import iter_jsonl
+from pipeline.yamlfile import read_mapping
 
 TOP_KEYS = {"name", "description", "examples", "relevance", "topics"}
 TOPIC_KEYS = {"id", "label", "description", "keywords", "examples", "threshold"}
@@ -129,19 +128,7 @@ def load_taxonomy(path: Path) -> Taxonomy:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: taxonomy file not found") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the taxonomy file: {exc}") from exc
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping with 'name' and 'topics'")
-    return data
+    return read_mapping(path, "taxonomy file", " with 'name' and 'topics'")
 
 
 def _check_keys(data: dict[str, Any], allowed: set[str], where: str, what: str) -> None:

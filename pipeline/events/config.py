@@ -13,9 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pipeline.errors import ConfigError
+from pipeline.yamlfile import read_mapping
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 if not CONFIG_DIR.is_dir():  # installed wheel: config is packaged as pipeline/_config
@@ -111,18 +110,6 @@ def _actor_pattern(actors: tuple[Actor, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?P<a{i}>{a.pattern.pattern})" for i, a in enumerate(actors)))
 
 
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: file not found") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top")
-    return data
-
-
 def _keys(item: Any, allowed: set[str], required: set[str], where: str) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise ConfigError(f"{where}: expected a mapping")
@@ -167,7 +154,7 @@ def _regex(patterns: list[Any], where: str, flags: int, lower: bool = False) -> 
 
 
 def load_event_types(path: Path) -> tuple[tuple[str, ...], tuple[EventType, ...]]:
-    data = _keys(_read(path), {"families", "types"}, {"families", "types"}, f"{path}")
+    data = _keys(read_mapping(path), {"families", "types"}, {"families", "types"}, f"{path}")
     families = tuple(
         _text(f, f"{path}: families[{i}]") for i, f in enumerate(_list(data["families"], f"{path}: families"))
     )
@@ -189,7 +176,7 @@ def load_event_types(path: Path) -> tuple[tuple[str, ...], tuple[EventType, ...]
 
 
 def load_actors(path: Path) -> tuple[Actor, ...]:
-    data = _keys(_read(path), {"actors"}, {"actors"}, f"{path}")
+    data = _keys(read_mapping(path), {"actors"}, {"actors"}, f"{path}")
     actors, seen = [], set()
     for i, item in enumerate(_list(data["actors"], f"{path}: actors")):
         where = f"{path}: actors[{i}]"
@@ -216,7 +203,7 @@ def _country(value: Any, where: str) -> str:
 
 
 def load_places(path: Path) -> PlacesConfig:
-    data = _keys(_read(path), {"aliases", "places", "countries", "not_places"}, set(), f"{path}")
+    data = _keys(read_mapping(path), {"aliases", "places", "countries", "not_places"}, set(), f"{path}")
     aliases = []
     for i, item in enumerate(data.get("aliases") or []):
         where = f"{path}: aliases[{i}]"

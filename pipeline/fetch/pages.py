@@ -93,21 +93,10 @@ def fetch_pages(
     """Fetch the given frontier rows; store raw pages, fetch_log rows and frontier states (no commit)."""
     counts: Counter[str] = Counter()
     raw_ids: list[int] = []
-    rows = frontier_rows(conn, frontier_ids)
-    to_fetch: dict[str, int] = {}
-    for fid, url, raw_id, known in rows:
-        if raw_id is not None:
-            raw_ids.append(raw_id)
-            set_state(conn, fid, "fetched", None, bump=False)
-            counts["already_fetched"] += 1
-        elif known:
-            set_state(conn, fid, "skipped", "already_known", bump=False)
-            counts["already_known"] += 1
-        else:
-            to_fetch[url] = fid
-    counts["missing"] = len(set(frontier_ids)) - len(rows)
-    if not counts["missing"]:
-        del counts["missing"]
+    to_fetch = _settle_stored(conn, frontier_ids, counts, raw_ids)
+    missing = len(set(frontier_ids)) - len(to_fetch) - counts["already_fetched"] - counts["already_known"]
+    if missing:
+        counts["missing"] = missing
     if not to_fetch:
         return dict(counts), raw_ids
 
@@ -127,6 +116,23 @@ def fetch_pages(
     robots_log = run_sync(lambda: fetch_urls(settings, list(to_fetch), done))
     write_fetch_log(conn, [*robots_log, *log], run_id)
     return dict(counts), raw_ids
+
+
+def _settle_stored(conn: Conn, ids: Sequence[int], counts: Counter[str], raw_ids: list[int]) -> dict[str, int]:
+    """Settle without a request the rows whose page is already stored (their raw page ids go to
+    `raw_ids`) or already an article's address; returns the rest, url -> frontier id."""
+    to_fetch: dict[str, int] = {}
+    for fid, url, raw_id, known in frontier_rows(conn, ids):
+        if raw_id is not None:
+            raw_ids.append(raw_id)
+            set_state(conn, fid, "fetched", None, bump=False)
+            counts["already_fetched"] += 1
+        elif known:
+            set_state(conn, fid, "skipped", "already_known", bump=False)
+            counts["already_known"] += 1
+        else:
+            to_fetch[url] = fid
+    return to_fetch
 
 
 def _record(
@@ -215,18 +221,8 @@ class FetchRound:
 
     def _prepare(self, ids: Sequence[int]) -> dict[str, int]:
         """Rows whose page is already stored or already an article are settled without a request."""
-        to_fetch: dict[str, int] = {}
         with self.conn.transaction():
-            for fid, url, raw_id, known in frontier_rows(self.conn, ids):
-                if raw_id is not None:
-                    set_state(self.conn, fid, "fetched", None, bump=False)
-                    self.counts["already_fetched"] += 1
-                elif known:
-                    set_state(self.conn, fid, "skipped", "already_known", bump=False)
-                    self.counts["already_known"] += 1
-                else:
-                    to_fetch[url] = fid
-        return to_fetch
+            return _settle_stored(self.conn, ids, self.counts, [])
 
 
 def seed_gates(conn: Conn, fetcher: Fetcher, hosts: Iterable[str]) -> None:
