@@ -113,3 +113,23 @@ def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     from pipeline.fetch import http
 
     monkeypatch.setattr(http, "BACKOFF_BASE_S", 0.05)
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """Airflow's own metadata database (SQLite), migrated once per session."""
+    pytest.importorskip("airflow", reason="Airflow is not installed (the `airflow` extra)")
+    import subprocess
+
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.fixture(scope="session")
+def dagbag(airflow_db: None) -> Any:
+    """This repository's DAGs, parsed once per session."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(ROOT / "dags"))

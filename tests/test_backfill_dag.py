@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,20 +9,12 @@ from typing import Any
 import pytest
 from test_backfill import article_html, write_warc
 
-DAGS = Path(__file__).resolve().parent.parent / "dags"
 pytestmark = pytest.mark.airflow
 
 
 @pytest.fixture(scope="module")
-def backfill_dag() -> Any:
-    pytest.importorskip("airflow")
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"], capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(DAGS))
+def backfill_dag(dagbag: Any) -> Any:
+    bag = dagbag
     assert not {k: v for k, v in bag.import_errors.items() if "news_backfill" in k}
     dag = bag.get_dag("news_backfill")
     assert dag is not None and dag.tags and dag.doc_md

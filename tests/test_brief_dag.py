@@ -3,8 +3,6 @@ of the day before its logical date into the brief_dir setting."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,20 +10,12 @@ from typing import Any
 import pytest
 from analyst_world import DAY, seed
 
-DAGS = Path(__file__).resolve().parent.parent / "dags"
 pytestmark = pytest.mark.airflow
 
 
 @pytest.fixture(scope="module")
-def brief_dag() -> Any:
-    pytest.importorskip("airflow")
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"], capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(DAGS))
+def brief_dag(dagbag: Any) -> Any:
+    bag = dagbag
     assert not {k: v for k, v in bag.import_errors.items() if "news_brief" in k or "newsflow_airflow" in k}
     dag = bag.get_dag("news_brief")
     assert dag is not None and dag.tags and dag.doc_md

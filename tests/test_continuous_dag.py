@@ -7,13 +7,11 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
-import test_dags
 from test_dags import _counts, _point_newsflow_at
 
 from pipeline.demo import DemoSite
 
 pytestmark = pytest.mark.airflow
-airflow_db, dagbag = test_dags.airflow_db, test_dags.dagbag
 
 
 def test_news_continuous_processes_whatever_is_pending(dagbag, database_url, tmp_path, monkeypatch):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,27 +10,7 @@ import pytest
 from pipeline.demo import DemoSite, feeds_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-DAGS = ROOT / "dags"
 pytestmark = pytest.mark.airflow
-
-
-@pytest.fixture(scope="session")
-def airflow_db() -> None:
-    """Airflow's own metadata database (SQLite), migrated once per session."""
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-
-
-@pytest.fixture(scope="session")
-def dagbag(airflow_db):
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=str(DAGS))
 
 
 def test_dags_import_without_errors(dagbag):
