@@ -8,14 +8,12 @@ other words, another spelling of the place and another way of counting. Its arti
 from __future__ import annotations
 
 import html
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import format_datetime
-from http.server import ThreadingHTTPServer
 
 from pipeline.demo.content import h
-from pipeline.demo.site import HTML, RSS, TEXT, Page, _fill, _make_handler
+from pipeline.demo.site import HTML, RSS, TEXT, BackgroundServer, Page, _fill, _make_handler
 
 SECOND_OUTLET = "The Tigris Tribune"
 SECOND_HOST = "127.0.0.2"
@@ -66,13 +64,11 @@ class SecondOutlet:
     """The second outlet's site: a home page, robots.txt, an RSS feed and its articles."""
 
     def __init__(self, reference_time: datetime, host: str = SECOND_HOST, port: int = 0) -> None:
-        self._server = ThreadingHTTPServer((host, port), _make_handler(self._lookup, lambda path: None))
-        self._server.daemon_threads = True
-        self.base_url = f"http://{host}:{self._server.server_address[1]}"
+        self._server = BackgroundServer(host, port, _make_handler(self._lookup, lambda path: None), "demo-outlet-2")
+        self.base_url = f"http://{host}:{self._server.port}"
         self.rss_url = f"{self.base_url}/rss.xml"
         self.articles = [self._article(s, reference_time) for s in STORIES]
         self._pages = self._render()
-        self._thread: threading.Thread | None = None
 
     def _article(self, story: OutletStory, reference_time: datetime) -> OutletArticle:
         published = reference_time - story.age
@@ -113,14 +109,8 @@ class SecondOutlet:
         return self._pages.get(path.split("?", 1)[0])
 
     def start(self) -> SecondOutlet:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever, name="demo-outlet-2", daemon=True)
-            self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
+        self._server.stop()

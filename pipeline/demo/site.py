@@ -47,6 +47,29 @@ class DemoArticle:
     original_slug: str | None
 
 
+class BackgroundServer:
+    """A threading HTTP server on a daemon thread: `start` serves, `stop` shuts it down and closes it."""
+
+    def __init__(self, host: str, port: int, handler: type[BaseHTTPRequestHandler], name: str) -> None:
+        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server.daemon_threads = True
+        self.port = int(self._server.server_address[1])
+        self._name = name
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._server.serve_forever, name=self._name, daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._server.server_close()
+
+
 @dataclass(frozen=True)
 class Page:
     status: int
@@ -72,16 +95,14 @@ class DemoSite:
         self.reference_time = reference_time.astimezone(UTC)
         self.request_log: list[tuple[str, datetime]] = []
         self._log_lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), _make_handler(self._lookup, self._record))
-        self._server.daemon_threads = True
-        bound_port = self._server.server_address[1]
+        self._server = BackgroundServer(host, port, _make_handler(self._lookup, self._record), "demo-site")
+        bound_port = self._server.port
         self.base_url = f"http://{host}:{bound_port}"
         self.rss_url = f"{self.base_url}/feeds/rss.xml"
         self.atom_url = f"{self.base_url}/feeds/atom.xml"
         self._stories = {s.slug: s for s in content.all_stories()}
         self.articles = [self._article(s, i) for i, s in enumerate(self._stories.values())]
         self._pages = self._render_all()
-        self._thread: threading.Thread | None = None
         # outlets=2: a second, independent outlet on 127.0.0.2 (pipeline.demo.outlets) that reports one
         # of this site's events in its own words, so the merge across outlets can be seen.
         self.second = None
@@ -103,17 +124,11 @@ class DemoSite:
     def start(self) -> DemoSite:
         if self.second is not None:
             self.second.start()
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever, name="demo-site", daemon=True)
-            self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
+        self._server.stop()
         if self.second is not None:
             self.second.stop()
 
