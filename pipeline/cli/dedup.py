@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 
 from pipeline.cli.common import err, out
+from pipeline.dates import parse_time
 from pipeline.errors import ConfigError, Skip
 from pipeline.jsonl import read_jsonl
 from pipeline.settings import PROJECT_ROOT
@@ -24,7 +25,6 @@ from pipeline.syndication.evaluate import (
     MULTILINGUAL,
     minhash_baseline,
     multilingual_set,
-    parse_time,
     score,
     scripts_of,
 )

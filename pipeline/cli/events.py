@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 
 from pipeline.cli.common import err, out
+from pipeline.dates import parse_time
 from pipeline.errors import ConfigError, Skip
 
 MAX_TEXT_CHARS = 2_000_000  # longer texts are cut (a hostile or broken record must not stall the run)
@@ -22,8 +23,6 @@ MAX_TEXT_CHARS = 2_000_000  # longer texts are cut (a hostile or broken record m
 
 def _document(row: Any) -> tuple[Any, str, datetime | None]:
     """(id, text, published_at) of one input line; raises Skip with the reason when it cannot be one."""
-    from pipeline.syndication.evaluate import parse_time
-
     if not isinstance(row, dict):
         raise Skip("not_an_object")
     doc_id = row.get("id")

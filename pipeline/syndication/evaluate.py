@@ -44,18 +44,6 @@ class Scores:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in self.__dict__.items()}
 
 
-def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 timestamp ('Z' allowed) or None; anything else is a Skip."""
-    if value in (None, ""):
-        return None
-    if not isinstance(value, str):
-        raise Skip("bad_date", repr(value)[:80])
-    try:
-        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise Skip("bad_date", value[:80]) from exc
-
-
 def _pair_count(sizes: Iterable[int]) -> int:
     return sum(n * (n - 1) // 2 for n in sizes)
 
