@@ -29,27 +29,23 @@ class TransientError(NewsflowError):
     """May succeed on a later try (network down, database restarting)."""
 
 
-class ItemFailed(NewsflowError):
+class ItemOutcome(NewsflowError):
+    """What became of one item that makes nothing: a `reason` (the counted outcome) and a detail."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled whole (results from extraction workers)
+        return (type(self), (self.reason, self.detail))
+
+
+class ItemFailed(ItemOutcome):
     """An unexpected error in one item (a bug, or input no rule foresaw): counted as `failed:<reason>`,
     offered again to later runs up to the attempt limit, then parked with its error. It never stops
     the batch the item came in."""
 
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
 
-    def __reduce__(self) -> tuple[Any, ...]:  # pickled whole (results from extraction workers)
-        return (type(self), (self.reason, self.detail))
-
-
-class Skip(NewsflowError):  # noqa: N818 - a skip is an outcome, not an error
+class Skip(ItemOutcome):  # noqa: N818 - a skip is an outcome, not an error
     """One item cannot be processed; `reason` is the counted outcome."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
-
-    def __reduce__(self) -> tuple[Any, ...]:  # pickled whole (results from extraction workers)
-        return (type(self), (self.reason, self.detail))
