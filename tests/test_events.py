@@ -126,6 +126,40 @@ def test_an_event_without_actors_merges_a_second_mention(conn):
     assert conn.execute("SELECT actors, killed FROM events").fetchall() == [([], 7)]
 
 
+def test_a_reclassified_article_is_read_again_for_events(conn):
+    """Relevance that changes on reclassification sends the article back to the events stage: its mentions
+    go when it stops being relevant (and an event no other article reports goes with them)."""
+    from pipeline.classify import classify_articles
+    from pipeline.events import refind_events
+    from pipeline.events.store import claim_unread, mark_read
+
+    default = Path(__file__).resolve().parent.parent / "config" / "topics.yaml"
+    kept = _article(conn, "https://one.example/a", "one.example", STORY)
+    flips = _article(conn, "https://two.example/b", "two.example", STORY.replace("Kirkuk", "Tikrit"))
+    assert refind_events(conn, [kept, flips])["mentions_new"] == 4
+    mark_read(conn, [kept, flips])
+    conn.execute(
+        "UPDATE articles SET relevant = NULL, title = 'Islamic State suicide bombing kills 14 in Kirkuk' WHERE id = %s",
+        (kept,),
+    )
+    assert classify_articles(conn, [kept], default)["relevant"] == 1
+    assert claim_unread(conn, 10) == [], "a first classification leaves events_state alone"
+    # An analyst's correction: the second article turns out not to be about the group.
+    conn.execute(
+        "UPDATE articles SET text = replace(text, 'the Islamic State', 'a gang'), title = 'Bus station blast'"
+        " WHERE id = %s",
+        (flips,),
+    )
+    assert classify_articles(conn, [flips], default)["not_relevant"] == 1
+    assert claim_unread(conn, 10) == [flips]
+    counts = refind_events(conn, [flips])
+    assert counts["skip:not_relevant"] == 1 and counts["events_dropped"] == 1, "the Tikrit bombing goes"
+    assert conn.execute("SELECT count(*) FROM event_mentions WHERE article_id = %s", (flips,)).fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 2, (
+        "the Kirkuk bombing and the arrest both articles reported stay"
+    )
+
+
 # --- places, types, non-events, the merge rule -------------------------------------------------------
 
 

@@ -152,8 +152,11 @@ def _store_decisions(
                  IS DISTINCT FROM (EXCLUDED.relevant, EXCLUDED.classifier_version, EXCLUDED.taxonomy_hash)""",
         rows,
     )
+    # A relevance that changes (a reclassification) sends the article back to the events stage, which
+    # reads an article that became relevant and drops the mentions of one that no longer is.
     cur.executemany(
-        """UPDATE articles SET relevant = %s, updated_at = now()
+        """UPDATE articles SET relevant = %s, updated_at = now(),
+               events_state = CASE WHEN relevant IS NULL THEN events_state ELSE 'pending' END
            WHERE id = %s AND relevant IS DISTINCT FROM %s""",
         [(lab.relevant, aid, lab.relevant) for aid, lab in zip(ids, labels, strict=True)],
     )

@@ -151,9 +151,19 @@ def _mention(conn: psycopg.Connection[Any], event_id: int, article_id: int, ment
 def refind_events(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> Counts:
     """Find these articles' events again; an event found again keeps its id (it joins by the merge rule),
     and events no article mentions any more are dropped."""
-    conn.execute("DELETE FROM event_mentions WHERE article_id = ANY(%s)", (list(article_ids),))
+    rows = conn.execute(
+        "DELETE FROM event_mentions WHERE article_id = ANY(%s) RETURNING event_id", (list(article_ids),)
+    ).fetchall()
     found = extract_events(conn, article_ids)
-    conn.execute("DELETE FROM events e WHERE NOT EXISTS (SELECT 1 FROM event_mentions m WHERE m.event_id = e.id)")
+    touched = sorted({int(r[0]) for r in rows})
+    if touched:  # only the events these articles mentioned can have lost their last mention
+        cur = conn.execute(
+            """DELETE FROM events e WHERE e.id = ANY(%s)
+               AND NOT EXISTS (SELECT 1 FROM event_mentions m WHERE m.event_id = e.id)""",
+            (touched,),
+        )
+        if cur.rowcount:
+            found = {**found, "events_dropped": cur.rowcount}
     return found
 
 
