@@ -27,7 +27,7 @@ from pathlib import Path  # noqa: E402
 
 from pipeline.classify import models  # noqa: E402
 from pipeline.classify.evaluate import DATASETS, read_split, split_path, write_taxonomy  # noqa: E402
-from pipeline.classify.taxonomy import Taxonomy, load_taxonomy  # noqa: E402
+from pipeline.classify.taxonomy import Example, Taxonomy, load_taxonomy  # noqa: E402
 from pipeline.settings import PROJECT_ROOT  # noqa: E402
 
 Docs = Sequence[tuple[str, str]]
@@ -101,6 +101,34 @@ def bench_dataset(name: str, root: Path, repeat: int) -> None:
         )
 
 
+def bench_training(name: str, root: Path, size: int = 2_000) -> None:
+    """Training time on `size` examples: the data set's train and dev texts, then pairs of train texts
+    joined (with the union of their labels) until there are `size` (timing only, no quality)."""
+    dataset = DATASETS[name]
+    if not split_path(dataset, "train", root).is_file():
+        return
+    rows = [e for split in ("train", "dev") for _, e in read_split(split_path(dataset, split, root))]
+    first = list(rows)
+    for a, b in zip(first, first[1:], strict=False):
+        if len(rows) >= size:
+            break
+        rows.append(Example(f"{a.text} {b.text}", a.labels | b.labels))
+    with tempfile.TemporaryDirectory() as tmp:
+        examples = Path(tmp) / "examples.jsonl"
+        examples.write_text(
+            "".join(json.dumps({"text": e.text, "labels": sorted(e.labels)}) + "\n" for e in rows[:size]),
+            encoding="utf-8",
+        )
+        taxonomy = load_taxonomy(write_taxonomy(dataset, examples, Path(tmp)))
+        started, cpu = time.perf_counter(), time.process_time()
+        model = models.train(taxonomy)
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(
+        f"{name:5s} training on {len(taxonomy.examples)} examples ({model.chosen.name}"
+        f"{' + chain' if model.chain else ''}): {cpu:5.1f} s CPU ({wall:.1f} s wall; goal <= 120 s)"
+    )
+
+
 def per_topic_scan(taxonomy: Taxonomy) -> Callable[[Docs], object]:
     """The previous keyword counting: one regular-expression scan per topic and one for the anchors."""
     patterns = [t.keyword_pattern() for t in taxonomy.topics] + [taxonomy.relevance_pattern()]
@@ -158,6 +186,8 @@ def main() -> None:
     bench_rules(args.data, args.repeat)
     for name in ("satp", "bbc"):
         bench_dataset(name, args.data, args.repeat)
+    for name in ("satp", "bbc"):
+        bench_training(name, args.data)
 
 
 if __name__ == "__main__":

@@ -200,6 +200,43 @@ def test_nb_logistic_weights_features_by_their_class_ratio() -> None:
     assert counts_do_not_matter[0] == pytest.approx(proba[0]), "features are binary"
 
 
+def test_chained_out_of_fold_scores_never_see_their_own_labels() -> None:
+    """The chain's cross-validation is nested: a held-out row's chained score comes from models trained
+    on the other folds only (their first-stage scores out-of-fold within those folds), so relabelling
+    the held-out rows cannot change their scores."""
+    from scipy import sparse
+
+    from pipeline.classify.models import Candidate, chain_out_of_fold, folds, out_of_fold
+
+    rng = np.random.default_rng(13)
+    x = sparse.csr_matrix(rng.random((60, 8)) * (rng.random((60, 8)) > 0.5))
+    y = np.column_stack([(x[:, 0].toarray().ravel() > 0.2), (x[:, 1].toarray().ravel() > 0.3)]).astype(int)
+    candidate = Candidate(("words",), 1.0, nb=True)
+    oof = out_of_fold(x, y, candidate.c, nb=candidate.nb)
+    chained = chain_out_of_fold(x, y, candidate, oof)
+    _, held_out = folds(len(y))[0]
+    relabelled = y.copy()
+    relabelled[held_out] = 1 - relabelled[held_out]
+    relabelled_oof = out_of_fold(x, relabelled, candidate.c, nb=candidate.nb)
+    assert np.allclose(oof[held_out], relabelled_oof[held_out]) and not np.allclose(oof, relabelled_oof)
+    again = chain_out_of_fold(x, relabelled, candidate, relabelled_oof)
+    assert np.allclose(chained[held_out], again[held_out]), "no held-out score depends on held-out labels"
+    assert not np.allclose(chained, again), "the other folds' scores do depend on those labels"
+
+
+def test_label_chain_is_chosen_by_cross_validation_and_used(tmp_path: Path) -> None:
+    from pipeline.classify.models import train
+
+    model = train(load_taxonomy(write_trained_taxonomy(tmp_path)))
+    key = f"{model.chosen.name} + chain"
+    assert key in model.selection, "the chain is one more cross-validated candidate"
+    assert len(model.chain) in (0, 2)
+    chained = bool(model.chain)
+    assert chained == (model.selection[key] > model.selection[model.chosen.name])
+    scores = model.scores([("", "A storm delayed the match."), ("", "The council met.")])
+    assert scores.shape == (2, 2) and ((scores >= 0) & (scores <= 1)).all()
+
+
 # --- the archive ------------------------------------------------------------------------------------
 
 

@@ -5,7 +5,9 @@ Two classifiers, chosen by what the taxonomy offers (measurements in docs/classi
 - `LinearClassifier` when the taxonomy has labelled examples: TF-IDF word n-grams, character
   n-grams, the lead and the taxonomy's keyword counts; one logistic regression (plain or
   naive-Bayes-weighted) per topic; blocks, learner and C chosen by cross-validation on the examples,
-  and a threshold per topic chosen on the out-of-fold scores. Nothing is tuned on a dev set.
+  and a threshold per topic chosen on the out-of-fold scores. With several topics, a second model per
+  topic may also see the other topics' scores (a label chain), kept only when cross-validation says
+  it helps. Nothing is tuned on a dev set.
 - `RuleClassifier` when it has none: keyword evidence per topic, normalised by length, counted by
   one Aho-Corasick automaton (keywords.py).
 
@@ -34,7 +36,7 @@ from pipeline.errors import ConfigError
 log = logging.getLogger(__name__)
 
 RULES_VERSION = "rules-2"  # 2: one Aho-Corasick automaton for all keywords
-LINEAR_VERSION = "linear-2"  # 2: character n-gram and NB-LR candidates
+LINEAR_VERSION = "linear-3"  # 2: character n-gram and NB-LR candidates; 3: label chain (other topics' scores)
 MAX_CHARS = 30_000  # text beyond this adds little to a topic decision and costs time
 LEAD_CHARS = 300  # the "lead": title + this much of the text, a feature block of its own
 CHAR_CHARS = 1_000  # character n-grams read this much of title + text (their cost grows with length)
@@ -43,6 +45,7 @@ ANCHOR_MIN_HITS = 2  # relevance anchors needed in a long body when none is in t
 ANCHOR_LONG_WORDS = 300  # a body shorter than this needs one anchor
 RULE_SCALE = 2.0  # keyword evidence e gives a rule score 1 - exp(-e / RULE_SCALE)
 DEFAULT_THRESHOLD = 0.5  # learned models without a tuned threshold
+CHAIN_WEIGHT = 10.0  # the other topics' scores, appended to the features of a topic's second model, times this
 RULE_THRESHOLD = 0.6  # keyword rules: about two hits per 1,000 words
 
 
@@ -169,6 +172,7 @@ class LinearClassifier:
         self.selection: dict[str, float] = {}  # candidate -> cross-validated score
         self.cv_folds: list[dict[str, float]] = []  # per fold of the chosen candidate: example_f1, micro_f1
         self.models: list[object] = []
+        self.chain: list[object] = []  # per topic, a model that also sees the other topics' scores (or none)
         self.thresholds: list[float] = []
         self.at_least_one = False
         self._counter: KeywordCounter | None = None
@@ -220,10 +224,17 @@ class LinearClassifier:
             if best is None or quality > best[0] + 1e-9:
                 best = (quality, candidate, oof)
         assert best is not None
-        _, self.chosen, oof = best
-        self.cv_folds = fold_scores(oof, y, self.at_least_one)
+        quality, self.chosen, oof = best
         x = stack(blocks, self.chosen.blocks)
         self.models = [fit_one(x, y[:, j], self.chosen.c, self.chosen.nb) for j in range(len(ids))]
+        if len(ids) > 1:
+            chained = chain_out_of_fold(x, y, self.chosen, oof)
+            chain_quality = oof_quality(chained, y, self.at_least_one)
+            self.selection[f"{self.chosen.name} + chain"] = round(chain_quality, 4)
+            if chain_quality > quality + 1e-9:
+                self.chain = [fit_chain(x, oof, y[:, j], j, self.chosen) for j in range(len(ids))]
+                oof = chained
+        self.cv_folds = fold_scores(oof, y, self.at_least_one)
         for name in ("words", "lead", "chars"):  # the cached model keeps only the vocabularies it uses
             if name not in self.chosen.blocks:
                 setattr(self, name, None)
@@ -235,7 +246,11 @@ class LinearClassifier:
     def scores(self, docs: Sequence[tuple[str, str]]) -> np.ndarray:
         x = stack(self.blocks(docs, self.chosen.blocks), self.chosen.blocks)
         columns = [positive_proba(m, x) for m in self.models]
-        return np.column_stack(columns).reshape(len(docs), len(self.models))
+        first = np.column_stack(columns).reshape(len(docs), len(self.models))
+        if not self.chain:
+            return first
+        columns = [positive_proba(m, chain_features(x, first, j)) for j, m in enumerate(self.chain)]
+        return np.column_stack(columns).reshape(len(docs), len(self.chain))
 
     def classify(self, docs: Sequence[tuple[str, str]]) -> list[Labels]:
         scores = self.scores(docs)
@@ -285,16 +300,83 @@ class NBLogistic:
     def fit(self, x: sparse.csr_matrix, y: np.ndarray) -> NBLogistic:
         from sklearn.linear_model import LogisticRegression
 
-        binary = (x > 0).astype(np.float32)
-        p = np.asarray(binary[y == 1].sum(axis=0)).ravel() + self.alpha
-        q = np.asarray(binary[y == 0].sum(axis=0)).ravel() + self.alpha
-        self.ratio = np.log((p / p.sum()) / (q / q.sum())).astype(np.float32)
+        self.ratio = nb_ratio(x, y, self.alpha)
         self.model = LogisticRegression(C=self.c, max_iter=3000, class_weight="balanced").fit(self._scaled(x), y)
         self.classes_ = self.model.classes_
         return self
 
     def predict_proba(self, x: sparse.csr_matrix) -> np.ndarray:
         return np.asarray(self.model.predict_proba(self._scaled(x)))
+
+
+def chain_features(x: sparse.csr_matrix, scores: np.ndarray, topic: int) -> sparse.csr_matrix:
+    """The features of topic `topic`'s chained model: the text's, then the *other* topics' scores."""
+    others = np.delete(scores, topic, axis=1) * CHAIN_WEIGHT
+    return sparse.hstack([x, sparse.csr_matrix(others.astype(np.float32))]).tocsr()
+
+
+class ChainedLogistic:
+    """A topic's second model: the first model's learner on the text features (NB-weighted when the
+    candidate is NB-LR) plus the other topics' scores, unweighted by naive Bayes. Its input is
+    `chain_features(x, scores, topic)`; the last `others` columns are the scores."""
+
+    def __init__(self, c: float, nb: bool, others: int) -> None:
+        self.c, self.nb, self.others = c, nb, others
+        self.ratio = np.zeros(0, dtype=np.float32)
+        self.model: Any = None
+        self.classes_: Any = None
+
+    def _scaled(self, x: sparse.csr_matrix) -> sparse.csr_matrix:
+        if not self.nb:
+            return x
+        text, scores = x[:, : -self.others], x[:, -self.others :]
+        binary = (text > 0).astype(np.float32).multiply(self.ratio)
+        return sparse.hstack([sparse.csr_matrix(binary), scores]).tocsr()
+
+    def fit(self, x: sparse.csr_matrix, y: np.ndarray) -> ChainedLogistic:
+        from sklearn.linear_model import LogisticRegression
+
+        if self.nb:
+            self.ratio = nb_ratio(x[:, : -self.others], y)
+        self.model = LogisticRegression(C=self.c, max_iter=3000, class_weight="balanced").fit(self._scaled(x), y)
+        self.classes_ = self.model.classes_
+        return self
+
+    def predict_proba(self, x: sparse.csr_matrix) -> np.ndarray:
+        return np.asarray(self.model.predict_proba(self._scaled(x)))
+
+
+def fit_chain(x: sparse.csr_matrix, scores: np.ndarray, y: np.ndarray, topic: int, candidate: Candidate) -> object:
+    """Topic `topic`'s chained model, trained on out-of-fold scores of the other topics (never on scores
+    from models that saw the row, which would be overconfident)."""
+    from sklearn.dummy import DummyClassifier
+
+    features = chain_features(x, scores, topic)
+    if y.min() == y.max():
+        return DummyClassifier(strategy="constant", constant=int(y[0])).fit(features, y)
+    return ChainedLogistic(candidate.c, candidate.nb, scores.shape[1] - 1).fit(features, y)
+
+
+def chain_out_of_fold(x: sparse.csr_matrix, y: np.ndarray, candidate: Candidate, oof: np.ndarray) -> np.ndarray:
+    """Out-of-fold scores of the chained models, nested so that no row's score depends on its label:
+    for each fold, the chained models learn from the first models' out-of-fold scores *within* the
+    other folds, and the held-out rows are scored with the first models' scores from `oof` (models
+    trained on the other folds)."""
+    chained = np.zeros(y.shape, dtype=float)
+    for train, test in folds(len(y)):
+        inner = out_of_fold(x[train], y[train], candidate.c, nb=candidate.nb)
+        for j in range(y.shape[1]):
+            model = fit_chain(x[train], inner, y[train, j], j, candidate)
+            chained[test, j] = positive_proba(model, chain_features(x[test], oof[test], j))
+    return chained
+
+
+def nb_ratio(x: sparse.csr_matrix, y: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    """Naive-Bayes log-count ratio of each binarised feature between positive and negative rows."""
+    binary = (x > 0).astype(np.float32)
+    p = np.asarray(binary[y == 1].sum(axis=0)).ravel() + alpha
+    q = np.asarray(binary[y == 0].sum(axis=0)).ravel() + alpha
+    return np.asarray(np.log((p / p.sum()) / (q / q.sum())), dtype=np.float32)
 
 
 def out_of_fold(
