@@ -23,7 +23,7 @@ from pipeline.extract.boilerplate import SiteProfile
 from pipeline.extract.decode import decode_html, parse_html
 from pipeline.extract.language import detect_language
 from pipeline.extract.metadata import PageMeta, page_metadata
-from pipeline.extract.parallel import map_chunked
+from pipeline.extract.parallel import map_chunked, start_ahead
 from pipeline.extract.text import main_text
 from pipeline.urls import source_of
 
@@ -117,9 +117,10 @@ def _extract_unfiltered(tree: HtmlElement, url: str | None, now: datetime) -> Ex
 
 
 Unfiltered = Extraction | Skip | ItemFailed
+Item = tuple[str | bytes, str | None, str | None, datetime]  # (page, URL, charset, now): one page's work
 
 
-def unfiltered_chunk(items: list[tuple[str | bytes, str | None, str | None, datetime]]) -> list[Unfiltered]:
+def unfiltered_chunk(items: list[Item]) -> list[Unfiltered]:
     """Decode, parse and extract each (html, url, charset, now) before site boilerplate is removed:
     the per-page work of `extract_many`, run in its worker processes. Never raises: a page's failure
     is its result."""
@@ -207,6 +208,22 @@ def site_key(url: str | None) -> str:
         return ""  # no host: the page is extracted on its own
 
 
+def _page_key(item: Item) -> tuple[int, int, str | None, str | None]:
+    """What a page's extraction depends on (its clock aside): the same page, URL and charset."""
+    html, url, charset, _ = item
+    return hash(html), len(html), url, charset
+
+
+def extract_ahead(
+    pages: Sequence[tuple[str | bytes, str | None]], charsets: Sequence[str | None], *, workers: int
+) -> None:
+    """Start the per-page work of a later `extract_many` over these (page, URL) and charsets in the
+    worker processes now (`parallel.start_ahead`); nothing with one worker."""
+    when = datetime.now(UTC)
+    items = [(html, url, charset, when) for (html, url), charset in zip(pages, charsets, strict=True)]
+    start_ahead(unfiltered_chunk, items, workers, _page_key)
+
+
 def extract_many(
     pages: Sequence[tuple[str | bytes, str | None]],
     *,
@@ -229,7 +246,7 @@ def extract_many(
     if charsets is not None and len(charsets) != len(pages):
         raise ValueError(f"{len(charsets)} charsets for {len(pages)} pages")
     items = [(html, url, charsets[i] if charsets is not None else None, when) for i, (html, url) in enumerate(pages)]
-    raw = map_chunked(unfiltered_chunk, items, workers, tick=tick)
+    raw = map_chunked(unfiltered_chunk, items, workers, tick=tick, key=_page_key)
     lookup = sites.get if isinstance(sites, Mapping) else sites
     profiles: dict[str, SiteProfile] = {}
     for item in raw:
