@@ -46,6 +46,9 @@ _UNSPACED = re.compile(
     "[\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u31f0-\u31ff"
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]"
 )
+# A run of non-space characters with a letter or digit in it (`[^\W_]` is `str.isalnum`, `\S` is what
+# `str.split` splits on): one word.
+_WORD = re.compile(r"\S*?[^\W_]\S*")
 # Less than this is a menu item or a caption, not article text. (How long an article must be to be
 # kept is the caller's policy: settings.min_article_words, in the same unit.)
 MIN_TEXT_WORDS = 5
@@ -57,7 +60,7 @@ def text_length(text: str) -> int:
     spaces (Chinese, Japanese, Thai...)."""
     unspaced = len(_UNSPACED.findall(text))
     spaced = _UNSPACED.sub(" ", text) if unspaced else text
-    return unspaced + sum(1 for token in spaced.split() if any(c.isalnum() for c in token))
+    return unspaced + len(_WORD.findall(spaced))
 
 
 @dataclass
