@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from io import BytesIO
@@ -92,7 +93,7 @@ def child_trafilatura(warc: Path) -> dict[str, Any]:
 
     from pipeline.sources.warc import read_warc
 
-    counts: dict[str, int] = {}
+    counts: Counter[str] = Counter()  # a page the WARC reader skips (a bad URL) is counted, not fatal
     pages = [(p.url, p.body) for p in read_warc(warc, counts, start=None, end=None, max_bytes=10**8)]  # type: ignore[arg-type]
     start, cpu = time.perf_counter(), _usage()["cpu"]
     made = sum(1 for url, body in pages if trafilatura.extract(body, url=url))

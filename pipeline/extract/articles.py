@@ -20,7 +20,7 @@ import psycopg
 
 from pipeline.errors import ItemFailed, Skip
 from pipeline.extract import store
-from pipeline.extract.core import EXTRACTOR_VERSION, Extraction, extract_many, text_length
+from pipeline.extract.core import EXTRACTOR_VERSION, Extraction, extract_many, site_key, text_length
 from pipeline.fetch.store import RawPage, load_raw_pages
 from pipeline.runs import Counts
 from pipeline.settings import Settings
@@ -110,9 +110,10 @@ def extract_batch(conn: psycopg.Connection[Any], settings: Settings, raw_page_id
             outcomes[raw_id] = page  # a corrupt stored body
         else:
             pages.append(page)
+    preloaded = store.load_site_profiles(conn, [site_key(p.final_url or p.url) for p in pages])
     results = extract_many(
         [(p.body, p.final_url or p.url) for p in pages],
-        sites=lambda source: store.load_site_profile(conn, source),
+        sites=lambda source: preloaded[source] if source in preloaded else store.load_site_profile(conn, source),
         charsets=[p.charset for p in pages],
         workers=settings.extract_workers,
     )
@@ -185,10 +186,10 @@ def extract_pages(
         counts["stored"] += inserted
         counts["already_stored"] += len(rows) - inserted
         article_ids.extend(stored_ids)
-    for source in sorted(learned):  # one order for every process: no deadlock between two of them
-        counts["site_profile_pages"] += store.update_site_profile(
-            conn, source, [e.unfiltered_text or e.text for e in learned[source]]
-        )
+    added = store.update_site_profiles(
+        conn, {s: [e.unfiltered_text or e.text for e in found] for s, found in learned.items()}
+    )
+    counts["site_profile_pages"] += sum(added.values())
     store.mark_extracted(conn, states, EXTRACTOR_VERSION)
     return dict(counts), sorted(set(article_ids))
 

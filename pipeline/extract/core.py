@@ -23,7 +23,7 @@ from pipeline.extract.boilerplate import SiteProfile
 from pipeline.extract.decode import decode_html, parse_html
 from pipeline.extract.language import detect_language
 from pipeline.extract.metadata import PageMeta, page_metadata
-from pipeline.extract.parallel import map_chunked
+from pipeline.extract.parallel import map_chunked, start_ahead
 from pipeline.extract.text import main_text
 from pipeline.urls import source_of
 
@@ -46,6 +46,9 @@ _UNSPACED = re.compile(
     "[\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u31f0-\u31ff"
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]"
 )
+# A run of non-space characters with a letter or digit in it (`[^\W_]` is `str.isalnum`, `\S` is what
+# `str.split` splits on): one word.
+_WORD = re.compile(r"\S*?[^\W_]\S*")
 # Less than this is a menu item or a caption, not article text. (How long an article must be to be
 # kept is the caller's policy: settings.min_article_words, in the same unit.)
 MIN_TEXT_WORDS = 5
@@ -57,7 +60,7 @@ def text_length(text: str) -> int:
     spaces (Chinese, Japanese, Thai...)."""
     unspaced = len(_UNSPACED.findall(text))
     spaced = _UNSPACED.sub(" ", text) if unspaced else text
-    return unspaced + sum(1 for token in spaced.split() if any(c.isalnum() for c in token))
+    return unspaced + len(_WORD.findall(spaced))
 
 
 @dataclass
@@ -117,9 +120,10 @@ def _extract_unfiltered(tree: HtmlElement, url: str | None, now: datetime) -> Ex
 
 
 Unfiltered = Extraction | Skip | ItemFailed
+Item = tuple[str | bytes, str | None, str | None, datetime]  # (page, URL, charset, now): one page's work
 
 
-def unfiltered_chunk(items: list[tuple[str | bytes, str | None, str | None, datetime]]) -> list[Unfiltered]:
+def unfiltered_chunk(items: list[Item]) -> list[Unfiltered]:
     """Decode, parse and extract each (html, url, charset, now) before site boilerplate is removed:
     the per-page work of `extract_many`, run in its worker processes. Never raises: a page's failure
     is its result."""
@@ -207,6 +211,22 @@ def site_key(url: str | None) -> str:
         return ""  # no host: the page is extracted on its own
 
 
+def _page_key(item: Item) -> tuple[int, int, str | None, str | None]:
+    """What a page's extraction depends on (its clock aside): the same page, URL and charset."""
+    html, url, charset, _ = item
+    return hash(html), len(html), url, charset
+
+
+def extract_ahead(
+    pages: Sequence[tuple[str | bytes, str | None]], charsets: Sequence[str | None], *, workers: int
+) -> None:
+    """Start the per-page work of a later `extract_many` over these (page, URL) and charsets in the
+    worker processes now (`parallel.start_ahead`); nothing with one worker."""
+    when = datetime.now(UTC)
+    items = [(html, url, charset, when) for (html, url), charset in zip(pages, charsets, strict=True)]
+    start_ahead(unfiltered_chunk, items, workers, _page_key)
+
+
 def extract_many(
     pages: Sequence[tuple[str | bytes, str | None]],
     *,
@@ -229,7 +249,7 @@ def extract_many(
     if charsets is not None and len(charsets) != len(pages):
         raise ValueError(f"{len(charsets)} charsets for {len(pages)} pages")
     items = [(html, url, charsets[i] if charsets is not None else None, when) for i, (html, url) in enumerate(pages)]
-    raw = map_chunked(unfiltered_chunk, items, workers, tick=tick)
+    raw = map_chunked(unfiltered_chunk, items, workers, tick=tick, key=_page_key)
     lookup = sites.get if isinstance(sites, Mapping) else sites
     profiles: dict[str, SiteProfile] = {}
     for item in raw:

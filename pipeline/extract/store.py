@@ -10,7 +10,7 @@ counted, or other versions of a counted story, are left out, so reruns change no
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -27,20 +27,33 @@ EXAMPLE_CHARS = 300
 
 def load_site_profile(conn: psycopg.Connection[Any], source: str) -> SiteProfile | None:
     """The stored profile of `source`, or None when no page of it was counted yet."""
+    return load_site_profiles(conn, [source])[source]
+
+
+def load_site_profiles(conn: psycopg.Connection[Any], sources: Sequence[str]) -> dict[str, SiteProfile | None]:
+    """The stored profile of each source (None: no page of it counted yet), in two queries."""
+    wanted = sorted(set(sources))
+    page_ids: dict[str, set[str]] = {}
+    paragraphs: dict[str, list[tuple[str, int, int]]] = {}
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT page_id FROM site_profile_pages WHERE source = %s", (source,))
-            page_ids = {row[0] for row in cur.fetchall()}
-            if not page_ids:
-                return None
+            cur.execute("SELECT source, page_id FROM site_profile_pages WHERE source = ANY(%s)", (wanted,))
+            for source, page in cur.fetchall():
+                page_ids.setdefault(source, set()).add(page)
             cur.execute(
-                "SELECT para_key, pages, words FROM site_paragraphs WHERE source = %s"
+                "SELECT source, para_key, pages, words FROM site_paragraphs WHERE source = ANY(%s)"
                 " AND (pages > 1 OR last_seen > now() - make_interval(days => %s))",
-                (source, SINGLE_SIGHTING_DAYS),
+                (sorted(page_ids), SINGLE_SIGHTING_DAYS),
             )
-            rows = cur.fetchall()
+            for source, key, pages, words in cur.fetchall():
+                paragraphs.setdefault(source, []).append((key, pages, words))
     except psycopg.Error as exc:
-        raise DatabaseError(f"cannot load the site profile of {source}: {exc}") from exc
+        raise DatabaseError(f"cannot load the site profiles of {', '.join(wanted)[:200]}: {exc}") from exc
+    return {source: _profile(page_ids[source], paragraphs.get(source, [])) if source in page_ids else None
+            for source in wanted}  # fmt: skip
+
+
+def _profile(page_ids: set[str], rows: list[tuple[str, int, int]]) -> SiteProfile:
     return SiteProfile(
         counts=Counter({key: pages for key, pages, _ in rows}),
         words={key: words for key, _, words in rows},
@@ -57,32 +70,61 @@ def _paragraphs(text: str) -> dict[str, tuple[int, str]]:
     return found
 
 
+INSERT_PROFILE_PAGES = """
+INSERT INTO site_profile_pages (source, page_id, paragraphs)
+SELECT * FROM unnest(%s::text[], %s::text[], %s::int[])
+ON CONFLICT DO NOTHING
+"""
+
+# One row per (source, paragraph) of the call, with the pages of the call it is on: the same counts
+# as one insert-or-increment per page.
+MERGE_PARAGRAPHS = """
+INSERT INTO site_paragraphs (source, para_key, pages, words, example)
+SELECT * FROM unnest(%s::text[], %s::text[], %s::int[], %s::int[], %s::text[])
+ON CONFLICT (source, para_key) DO UPDATE SET pages = site_paragraphs.pages + EXCLUDED.pages, last_seen = now()
+"""
+
+
+def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    return [[row[i] for row in rows] for i in range(width)]
+
+
 def update_site_profile(conn: psycopg.Connection[Any], source: str, texts: Sequence[str]) -> int:
     """Count these pages of `source` into its stored profile, in one transaction. Each page is its
     main text before site boilerplate is removed (`Extraction.unfiltered_text`). Returns how many
     pages were new."""
-    texts = [t for t in texts if t]
+    return update_site_profiles(conn, {source: texts})[source]
+
+
+def update_site_profiles(conn: psycopg.Connection[Any], texts_of: Mapping[str, Sequence[str]]) -> dict[str, int]:
+    """`update_site_profile` for several sources at once (their locks taken in one order, so two
+    processes never deadlock; one pipelined batch of writes). Returns the new pages per source."""
+    sources = sorted(texts_of)
+    added_of: dict[str, int] = {}
+    pages: dict[tuple[str, str], int] = {}
+    paragraphs: dict[tuple[str, str], list[Any]] = {}  # (source, key) -> [pages, words, example] of this call
     try:
         with conn.transaction(), conn.cursor() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(hashtext('site_profile:' || %s))", (source,))
-            profile = load_site_profile(conn, source) or SiteProfile()
-            added = [t for t in texts if profile.add_page(t)]
-            for text in added:
-                paragraphs = _paragraphs(text)
-                cur.execute(
-                    "INSERT INTO site_profile_pages (source, page_id, paragraphs) VALUES (%s, %s, %s)"
-                    " ON CONFLICT DO NOTHING",
-                    (source, page_id(text), len(paragraphs)),
-                )
-                cur.executemany(
-                    "INSERT INTO site_paragraphs (source, para_key, pages, words, example)"
-                    " VALUES (%s, %s, 1, %s, %s) ON CONFLICT (source, para_key) DO UPDATE"
-                    " SET pages = site_paragraphs.pages + 1, last_seen = now()",
-                    [(source, key, words, example) for key, (words, example) in paragraphs.items()],
-                )
+            cur.execute(
+                "SELECT pg_advisory_xact_lock(hashtext('site_profile:' || s)) FROM unnest(%s::text[]) s", (sources,)
+            )  # unnest keeps the array's (sorted) order
+            profiles = load_site_profiles(conn, sources)
+            for source in sources:
+                profile = profiles[source] or SiteProfile()
+                added = [t for t in texts_of[source] if t and profile.add_page(t)]
+                added_of[source] = len(added)
+                for text in added:
+                    found = _paragraphs(text)
+                    pages.setdefault((source, page_id(text)), len(found))
+                    for key, (words, example) in found.items():
+                        paragraphs.setdefault((source, key), [0, words, example])[0] += 1
+            if pages:
+                cur.execute(INSERT_PROFILE_PAGES, _columns([(*k, n) for k, n in pages.items()], 3))
+            if paragraphs:
+                cur.execute(MERGE_PARAGRAPHS, _columns([(*k, *v) for k, v in paragraphs.items()], 5))
     except psycopg.Error as exc:
-        raise DatabaseError(f"cannot update the site profile of {source}: {exc}") from exc
-    return len(added)
+        raise DatabaseError(f"cannot update the site profiles of {', '.join(sources)[:200]}: {exc}") from exc
+    return added_of
 
 
 ARTICLE_COLUMNS = (
@@ -197,20 +239,27 @@ def claim_raw_pages(conn: psycopg.Connection[Any], limit: int, *, exclude: Seque
     return [int(r[0]) for r in rows]
 
 
+MARK_EXTRACTED = """
+UPDATE raw_pages r SET
+    extract_attempts = r.extract_attempts + (s.state = 'failed')::int,
+    extract_state = CASE WHEN s.state = 'failed' AND r.extract_attempts + 1 >= %(max)s THEN 'parked' ELSE s.state END,
+    extract_reason = s.reason, extracted_by = %(version)s, extracted_at = now()
+FROM unnest(%(ids)s::bigint[], %(states)s::text[], %(reasons)s::text[]) AS s(id, state, reason)
+WHERE r.id = s.id
+"""
+
+
 def mark_extracted(conn: psycopg.Connection[Any], states: Sequence[tuple[int, str, str | None]], version: str) -> None:
-    """Record each raw page's extraction outcome: (id, done | skipped | failed, reason or error). A page
-    that failed MAX_EXTRACT_ATTEMPTS times is parked with its error."""
-    with conn.cursor() as cur:
-        cur.executemany(
-            """UPDATE raw_pages SET
-                   extract_attempts = extract_attempts + (%(state)s = 'failed')::int,
-                   extract_state = CASE WHEN %(state)s = 'failed' AND extract_attempts + 1 >= %(max)s
-                                        THEN 'parked' ELSE %(state)s END,
-                   extract_reason = %(reason)s, extracted_by = %(version)s, extracted_at = now()
-               WHERE id = %(id)s""",
-            [{"id": raw_id, "state": state, "reason": (reason or "")[:1000] or None, "version": version,
-              "max": MAX_EXTRACT_ATTEMPTS} for raw_id, state, reason in states],
-        )  # fmt: skip
+    """Record each raw page's extraction outcome: (id, done | skipped | failed, reason or error), in one
+    statement. A page that failed MAX_EXTRACT_ATTEMPTS times is parked with its error."""
+    if not states:
+        return
+    conn.execute(
+        MARK_EXTRACTED,
+        {"ids": [raw_id for raw_id, _, _ in states], "states": [state for _, state, _ in states],
+         "reasons": [(reason or "")[:1000] or None for _, _, reason in states], "version": version,
+         "max": MAX_EXTRACT_ATTEMPTS},
+    )  # fmt: skip
 
 
 def work_counts(conn: psycopg.Connection[Any]) -> list[tuple[str, int, Any, str | None]]:

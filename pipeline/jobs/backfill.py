@@ -20,21 +20,21 @@ state).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError, Skip
+from pipeline.extract.core import extract_ahead
 from pipeline.fetch.http import Fetcher, detect_charset, run_sync
 from pipeline.fetch.store import (
     Conn,
     FrontierItem,
     add_to_frontier,
     frontier_states,
-    raw_page_id,
-    store_raw_page,
+    store_raw_pages,
     write_fetch_log,
 )
 from pipeline.jobs.nightly import fetch_pending, process_pending
@@ -43,6 +43,7 @@ from pipeline.settings import Settings
 from pipeline.sources.files import read_html_dir, read_url_file
 from pipeline.sources.sitemaps import SITEMAP_MAX_BYTES, SitemapEntry, SitemapWalk
 from pipeline.sources.warc import read_warc, warc_files
+from pipeline.urls import normalize_url
 
 SOURCE_KINDS = ("warc", "sitemap", "html", "urls")
 Progress = Callable[[str], None]
@@ -149,17 +150,20 @@ class _Job:
     # -- archives: WARC and saved HTML become raw pages here
 
     def load_pages(self) -> None:
-        batch: list[int] = []
+        """Store the archive's pages a batch at a time (one query and one pipelined insert per batch).
+        With extraction workers, the pool starts on each stored batch at once (`extract_ahead`) while
+        this process extracts the batch before it and stores the next: both cores stay busy."""
+        pending: list[dict[str, Any]] = []
+        behind = False  # a stored batch waits for extraction
         for page in self._archived_pages():
-            raw_id, is_new = self._store(page)
-            self.counts["pages_stored" if is_new else "pages_already_stored"] += 1
-            self.tick("stored" if is_new else "already_stored")
-            if raw_id is not None:
-                batch.append(raw_id)
-            if len(batch) >= self.settings.batch_size:
-                self.flush(batch)
-                batch = []
-        self.flush(batch)
+            pending.append(page)
+            if len(pending) >= self.settings.batch_size:
+                self._store(pending)
+                if behind:
+                    self.flush(batches=1)
+                behind, pending = True, []
+        self._store(pending)
+        self.flush()
 
     def _archived_pages(self) -> Iterable[dict[str, Any]]:
         location = Path(self.source.location).expanduser()
@@ -176,13 +180,23 @@ class _Job:
                     "charset": page.charset, "headers": page.headers, "fetched_at": page.fetched_at,
                 }  # fmt: skip
 
-    def _store(self, page: dict[str, Any]) -> tuple[int | None, bool]:
-        before = raw_page_id(self.conn, page["url"])
-        if before is not None:
-            return before, False
-        if "charset" not in page:
-            page["charset"] = detect_charset(page["body"])
-        return store_raw_page(self.conn, source=self.source.label, **page), True
+    def _store(self, pages: list[dict[str, Any]]) -> None:
+        """Store and commit these pages; start extracting the new ones in the workers."""
+        for page in pages:
+            if "charset" not in page:
+                page["charset"] = detect_charset(page["body"])
+        new: list[dict[str, Any]] = []
+        for page, (raw_id, is_new) in zip(
+            pages, store_raw_pages(self.conn, pages, source=self.source.label) if pages else [], strict=True
+        ):
+            self.counts["pages_stored" if is_new else "pages_already_stored"] += 1
+            self.tick("stored" if is_new else "already_stored")
+            if is_new and raw_id is not None:
+                new.append(page)
+        self.conn.commit()
+        if self.process and new:
+            extract_ahead([(p["body"], p.get("final_url") or normalize_url(p["url"])) for p in new],
+                          [p["charset"] for p in new], workers=self.settings.extract_workers)  # fmt: skip
 
     # -- URL sources: sitemaps and URL lists go through the frontier and the polite fetcher
 
@@ -220,13 +234,13 @@ class _Job:
 
     # -- extraction of a batch of raw pages, then commit
 
-    def flush(self, _batch: Sequence[int] = ()) -> None:
-        """Commit what was loaded, then extract and label whatever is pending (this batch, and what an
-        interrupted earlier run left)."""
+    def flush(self, batches: int | None = None) -> None:
+        """Commit what was loaded, then extract (at most `batches` batches) and label whatever is
+        pending (what was stored, and what an interrupted earlier run left)."""
         self.conn.commit()
         if self.process:
             run_id = self.run_id if self.run_id is not None else self._own_run()
-            made = process_pending(self.settings, run_id)
+            made = process_pending(self.settings, run_id, extract_batches=batches)
             self.counts["articles"] += made.get("stored", 0) + made.get("already_stored", 0)
 
     def _own_run(self) -> int:

@@ -13,6 +13,7 @@ lock for linking and one for events). See docs/reliability.md.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections import Counter
@@ -150,12 +151,17 @@ def fetch_pending(settings: Settings, run_id: int, *, sources: list[str] | None 
     return dict(counts)
 
 
-def process_pending(settings: Settings, run_id: int, *, on_progress: Progress | None = None) -> Counts:
-    """Extract every pending raw page into articles, then label every unlabelled article, one batch
+def process_pending(
+    settings: Settings, run_id: int, *, on_progress: Progress | None = None, extract_batches: int | None = None
+) -> Counts:
+    """Extract every pending raw page into articles (at most `extract_batches` batches: a backfill
+    that stores its next pages meanwhile), then label every unlabelled article, one batch
     (`batch_size` items) per transaction. Safe beside other processes doing the same."""
     with connection(settings) as conn:
         tried: set[int] = set()  # pages that failed here are left for a later run, not retried now
-        extracted = _drain(conn, run_id, "extract", lambda: _extract_batch(conn, settings, tried), on_progress)
+        extracted = _drain(
+            conn, run_id, "extract", lambda: _extract_batch(conn, settings, tried), on_progress, extract_batches
+        )
         checkpoint("extract:done")
         classified = _drain(conn, run_id, "classify", lambda: _classify_batch(conn, settings), on_progress)
         checkpoint("classify:done")
@@ -226,13 +232,18 @@ Batch = tuple[Counts, int]  # (counts, items taken): a batch that took nothing e
 
 
 def _drain(
-    conn: psycopg.Connection[Any], run_id: int, stage: str, batch: Callable[[], Batch], on_progress: Progress | None
+    conn: psycopg.Connection[Any],
+    run_id: int,
+    stage: str,
+    batch: Callable[[], Batch],
+    on_progress: Progress | None,
+    limit: int | None = None,
 ) -> Counts:
-    """Run one stage's batches until one takes nothing; each batch is a transaction, recorded on the run
-    after it commits."""
+    """Run one stage's batches until one takes nothing (or `limit` batches ran); each batch is a
+    transaction, recorded on the run after it commits."""
     total: Counts = {}
     done = 0
-    while True:
+    for _ in itertools.count() if limit is None else range(limit):
         (counts, taken), seconds = measure(lambda: with_retries(conn, batch))
         if not taken:
             return total
@@ -242,6 +253,7 @@ def _drain(
         done += taken
         if on_progress is not None:
             on_progress(stage, done)
+    return total
 
 
 def _extract_batch(conn: psycopg.Connection[Any], settings: Settings, tried: set[int]) -> Batch:
