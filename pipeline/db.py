@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,6 +137,12 @@ def status(conn: psycopg.Connection[Any], folder: Path | None = None) -> list[Mi
 
 def pending(conn: psycopg.Connection[Any]) -> list[str]:
     return [f"{s.version}_{s.name}" for s in status(conn) if s.applied_at is None]
+
+
+def in_transaction(conn: psycopg.Connection[Any]) -> AbstractContextManager[Any]:
+    """For `copy_merge` callers: on an autocommit connection, a transaction around the staging table and
+    its merge (the table is dropped at commit); otherwise nothing (the caller's transaction holds both)."""
+    return conn.transaction() if conn.autocommit else nullcontext()
 
 
 def copy_merge(

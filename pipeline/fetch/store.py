@@ -19,6 +19,7 @@ from typing import Any
 
 import psycopg
 
+from pipeline import db
 from pipeline.errors import Skip
 from pipeline.fetch.http import LogRow
 from pipeline.urls import normalize_url
@@ -38,22 +39,33 @@ class FrontierItem:
     published_hint: datetime | None = None
 
 
+FRONTIER_STAGE = ("ord", "url", "feed_id", "source", "title_hint", "published_hint")
+FRONTIER_STAGE_TYPES = ("integer", "text", "bigint", "text", "text", "timestamptz")
+# Sorted by URL (one lock order for every process: no deadlock); of one URL given twice, the first wins.
+MERGE_FRONTIER = """
+INSERT INTO frontier (url, feed_id, source, title_hint, published_hint)
+SELECT s.url, s.feed_id, s.source, s.title_hint, s.published_hint
+FROM _stage_frontier s
+WHERE NOT EXISTS (SELECT 1 FROM article_urls a WHERE a.url = s.url)
+ORDER BY s.url, s.ord
+ON CONFLICT (url) DO NOTHING
+"""
+
+
 def add_to_frontier(conn: Conn, items: Iterable[FrontierItem]) -> dict[str, int]:
-    """Insert URLs not yet in the frontier nor known as an article's address. Returns counts."""
-    counts: Counter[str] = Counter()
-    with conn.cursor() as cur:
-        for item in sorted(items, key=lambda i: i.url):  # one order for every process: no deadlock
-            cur.execute(
-                """
-                INSERT INTO frontier (url, feed_id, source, title_hint, published_hint)
-                SELECT %s, %s, %s, %s, %s
-                WHERE NOT EXISTS (SELECT 1 FROM article_urls WHERE url = %s)
-                ON CONFLICT (url) DO NOTHING
-                """,
-                (item.url, item.feed_id, item.source, item.title_hint, item.published_hint, item.url),
-            )
-            counts["new" if cur.rowcount else "known"] += 1
-    return dict(counts)
+    """Insert URLs not yet in the frontier nor known as an article's address. Returns counts.
+
+    One COPY into a staging table and one merge per call, in the caller's transaction."""
+    rows = [
+        (n, i.url, i.feed_id, i.source, i.title_hint, i.published_hint)
+        for n, i in enumerate(sorted(items, key=lambda i: i.url))
+    ]
+    if not rows:
+        return {}
+    with db.in_transaction(conn), conn.cursor() as cur:
+        new = db.copy_merge(cur, "frontier", FRONTIER_STAGE, rows, MERGE_FRONTIER, types=FRONTIER_STAGE_TYPES)
+    counts = {"new": new, "known": len(rows) - new}
+    return {k: v for k, v in counts.items() if v}
 
 
 PENDING = "(state = 'new' OR (state = 'failed' AND attempts < %(max)s))"
