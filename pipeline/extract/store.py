@@ -67,22 +67,48 @@ def update_site_profile(conn: psycopg.Connection[Any], source: str, texts: Seque
             cur.execute("SELECT pg_advisory_xact_lock(hashtext('site_profile:' || %s))", (source,))
             profile = load_site_profile(conn, source) or SiteProfile()
             added = [t for t in texts if profile.add_page(t)]
-            for text in added:
-                paragraphs = _paragraphs(text)
-                cur.execute(
-                    "INSERT INTO site_profile_pages (source, page_id, paragraphs) VALUES (%s, %s, %s)"
-                    " ON CONFLICT DO NOTHING",
-                    (source, page_id(text), len(paragraphs)),
-                )
-                cur.executemany(
-                    "INSERT INTO site_paragraphs (source, para_key, pages, words, example)"
-                    " VALUES (%s, %s, 1, %s, %s) ON CONFLICT (source, para_key) DO UPDATE"
-                    " SET pages = site_paragraphs.pages + 1, last_seen = now()",
-                    [(source, key, words, example) for key, (words, example) in paragraphs.items()],
-                )
+            _store_profile_pages(cur, source, added)
     except psycopg.Error as exc:
         raise DatabaseError(f"cannot update the site profile of {source}: {exc}") from exc
     return len(added)
+
+
+PROFILE_PAGE_COLUMNS = ("source", "page_id", "paragraphs")
+MERGE_PROFILE_PAGES = """
+INSERT INTO site_profile_pages (source, page_id, paragraphs)
+SELECT source, page_id, paragraphs FROM _stage_site_profile_pages ORDER BY page_id
+ON CONFLICT DO NOTHING
+"""
+PARAGRAPH_STAGE = ("ord", "source", "para_key", "words", "example")
+PARAGRAPH_STAGE_TYPES = ("integer", "text", "text", "integer", "text")
+# One row per paragraph, counted once per page it is in; a new paragraph keeps its first page's words and
+# example, as when the pages were counted one by one.
+MERGE_PARAGRAPHS = """
+INSERT INTO site_paragraphs (source, para_key, pages, words, example)
+SELECT DISTINCT ON (para_key) source, para_key, count(*) OVER (PARTITION BY para_key), words, example
+FROM _stage_site_paragraphs
+ORDER BY para_key, ord
+ON CONFLICT (source, para_key) DO UPDATE
+SET pages = site_paragraphs.pages + EXCLUDED.pages, last_seen = now()
+"""
+
+
+def _store_profile_pages(cur: psycopg.Cursor[Any], source: str, added: Sequence[str]) -> None:
+    """Count these new pages into the profile's tables: one COPY and one merge per table."""
+    if not added:
+        return
+    pages: list[tuple[str, str, int]] = []
+    paragraphs: list[tuple[int, str, str, int, str]] = []
+    for text in added:
+        found = _paragraphs(text)
+        pages.append((source, page_id(text), len(found)))
+        for key, (words, example) in found.items():
+            paragraphs.append((len(paragraphs), source, key, words, example))
+    db.copy_merge(cur, "site_profile_pages", PROFILE_PAGE_COLUMNS, pages, MERGE_PROFILE_PAGES)
+    if paragraphs:
+        db.copy_merge(
+            cur, "site_paragraphs", PARAGRAPH_STAGE, paragraphs, MERGE_PARAGRAPHS, types=PARAGRAPH_STAGE_TYPES
+        )
 
 
 ARTICLE_COLUMNS = (

@@ -12,7 +12,7 @@ import hashlib
 import json
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -204,6 +204,78 @@ def store_raw_page(
             cur.execute("SELECT id FROM raw_pages WHERE url = %s", (key,))
             row = cur.fetchone()
         return int(row[0]) if row else None
+
+
+RAW_PAGE_STAGE = (
+    "ord", "url", "final_url", "status", "content_type", "charset", "headers", "body_gz", "body_sha256",
+    "body_bytes", "source", "fetched_at",
+)  # fmt: skip
+RAW_PAGE_STAGE_TYPES = (
+    "integer", "text", "text", "integer", "text", "text", "jsonb", "bytea", "text", "integer", "text", "timestamptz",
+)  # fmt: skip
+# Of one URL given twice, the first wins, as when pages were stored one by one.
+MERGE_RAW_PAGES = """
+INSERT INTO raw_pages (url, final_url, status, content_type, charset, headers, body_gz, body_sha256,
+                       body_bytes, source, fetched_at)
+SELECT url, final_url, status, content_type, charset, headers, body_gz, body_sha256, body_bytes, source,
+       coalesce(fetched_at, now())
+FROM _stage_raw_pages ORDER BY ord
+ON CONFLICT (url) DO NOTHING
+"""
+
+
+def store_raw_pages(
+    conn: Conn,
+    pages: Sequence[Mapping[str, Any]],
+    *,
+    source: str,
+    detect_charset: Callable[[bytes], str | None] | None = None,
+) -> list[tuple[int | None, bool]]:
+    """Store many pages (each a mapping of `store_raw_page`'s keyword arguments) with one COPY and one
+    merge. Per page, in order: (its raw page id, whether it was stored now), exactly as one
+    `raw_page_id(url)` check then `store_raw_page` per page would give: a page whose URL (as given) is
+    stored already, or was stored earlier in this call under that URL, is (id, False); an empty body is
+    (None, True); any other is (id, True), the id of the row stored under its normalized URL (a row stored
+    earlier under the same normalized URL keeps its body). A page without a `charset` key gets
+    `detect_charset(body)` when it is to be stored (never for a page stored already)."""
+    urls = [str(p["url"]) for p in pages]
+    with conn.cursor() as cur:
+        cur.execute("SELECT url, id FROM raw_pages WHERE url = ANY(%s)", (urls,))
+        stored: dict[str, int | None] = {u: int(i) for u, i in cur.fetchall()}
+    staged: set[str] = set()
+    rows = []
+    for n, page in enumerate(pages):
+        url = str(page["url"])
+        body: bytes = page["body"]
+        if url in stored or url in staged or not body:
+            continue
+        key = normalize_url(url)
+        staged.add(key)
+        headers = json.dumps(dict(page.get("headers") or {}))
+        charset = page.get("charset") if "charset" in page or detect_charset is None else detect_charset(body)
+        rows.append(
+            (n, key, page.get("final_url"), page.get("status", 200), page.get("content_type", "text/html"),
+             charset, headers, gzip.compress(body, compresslevel=6), hashlib.sha256(body).hexdigest(),
+             len(body), source, page.get("fetched_at"))
+        )  # fmt: skip
+    ids: dict[str, int] = {}
+    if rows:
+        with db.in_transaction(conn), conn.cursor() as cur:
+            db.copy_merge(cur, "raw_pages", RAW_PAGE_STAGE, rows, MERGE_RAW_PAGES, types=RAW_PAGE_STAGE_TYPES)
+            cur.execute("SELECT s.url, r.id FROM _stage_raw_pages s JOIN raw_pages r ON r.url = s.url")
+            ids = {u: int(i) for u, i in cur.fetchall()}
+    out: list[tuple[int | None, bool]] = []
+    seen: set[str] = set()
+    for page in pages:
+        url = str(page["url"])
+        if url in stored or url in seen:
+            out.append((stored.get(url, ids.get(url)), False))
+        elif not page["body"]:
+            out.append((None, True))
+        else:
+            out.append((ids[normalize_url(url)], True))
+            seen.add(normalize_url(url))
+    return out
 
 
 def write_fetch_log(conn: Conn, rows: Iterable[LogRow], run_id: int | None) -> int:

@@ -33,8 +33,7 @@ from pipeline.fetch.store import (
     FrontierItem,
     add_to_frontier,
     frontier_states,
-    raw_page_id,
-    store_raw_page,
+    store_raw_pages,
     write_fetch_log,
 )
 from pipeline.jobs.nightly import fetch_pending, process_pending
@@ -150,16 +149,28 @@ class _Job:
 
     def load_pages(self) -> None:
         batch: list[int] = []
+        pages: list[dict[str, Any]] = []
         for page in self._archived_pages():
-            raw_id, is_new = self._store(page)
-            self.counts["pages_stored" if is_new else "pages_already_stored"] += 1
-            self.tick("stored" if is_new else "already_stored")
-            if raw_id is not None:
-                batch.append(raw_id)
+            pages.append(page)
+            if len(pages) >= self.settings.batch_size:
+                batch.extend(self._store_pages(pages))
+                pages = []
             if len(batch) >= self.settings.batch_size:
                 self.flush(batch)
                 batch = []
+        batch.extend(self._store_pages(pages))
         self.flush(batch)
+
+    def _store_pages(self, pages: list[dict[str, Any]]) -> list[int]:
+        """Store a batch of archived pages (one COPY and one merge); the ids of those with a body."""
+        ids = []
+        stored = store_raw_pages(self.conn, pages, source=self.source.label, detect_charset=detect_charset)
+        for raw_id, is_new in stored:
+            self.counts["pages_stored" if is_new else "pages_already_stored"] += 1
+            self.tick("stored" if is_new else "already_stored")
+            if raw_id is not None:
+                ids.append(raw_id)
+        return ids
 
     def _archived_pages(self) -> Iterable[dict[str, Any]]:
         location = Path(self.source.location).expanduser()
@@ -175,14 +186,6 @@ class _Job:
                     "url": page.url, "body": page.body, "status": page.status, "content_type": page.content_type,
                     "charset": page.charset, "headers": page.headers, "fetched_at": page.fetched_at,
                 }  # fmt: skip
-
-    def _store(self, page: dict[str, Any]) -> tuple[int | None, bool]:
-        before = raw_page_id(self.conn, page["url"])
-        if before is not None:
-            return before, False
-        if "charset" not in page:
-            page["charset"] = detect_charset(page["body"])
-        return store_raw_page(self.conn, source=self.source.label, **page), True
 
     # -- URL sources: sitemaps and URL lists go through the frontier and the polite fetcher
 
