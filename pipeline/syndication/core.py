@@ -26,7 +26,7 @@ from pipeline.syndication.match import (
 
 MAX_POSTINGS = 50  # a fingerprint shared by more articles in the window is boilerplate: ignored
 MAX_CANDIDATES = 40  # candidates verified per new article, those sharing most fingerprints first
-MIN_SHARED_FPS = 3  # candidates sharing fewer fingerprints are not verified (copies share 8 or more)
+MIN_SHARED_FPS = 2  # candidates sharing fewer postings are not verified (one in two sampled: see D28)
 FP_SAMPLE_MOD = 2  # only fingerprints divisible by this are posted and looked up (the same ones in every text)
 EPOCH = date(1970, 1, 1)
 
