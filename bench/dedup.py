@@ -1,6 +1,6 @@
 """Benchmark: the nightly incremental syndication path as the archive grows from 10k to 1M articles.
 
-    .venv/bin/python bench/dedup.py [--sizes 10000,100000,1000000] [--new 200] [--admin-url URL]
+    .venv/bin/python -P bench/dedup.py [--sizes 10000,100000,1000000] [--new 200] [--admin-url URL]
 
 Creates its own database (newsflow_bench_<pid>) on the local PostgreSQL, applies the migrations, and
 drops it at the end.
@@ -13,7 +13,7 @@ statement on Tuesday" style, 4-9 words) that recur across many articles, and boi
 whatever its size, so the +-30-day window holds about a sixth of it and gets denser as it grows
 (165k articles in the window at 1M: harsher than a real archive, whose window stays the same size).
 
-Building is bulk work and not timed: each article's real fingerprints (`index_fingerprints` of its
+Building is bulk work and not timed: each article's real postings (`core.posting_fps` of its
 normalized text) and text hash are computed and COPYed with the text; the postings index is rebuilt.
 
 What is timed is `link_articles` on new articles, one call per article, in a fresh process that did
@@ -55,9 +55,10 @@ from psycopg import sql
 
 from pipeline import db
 from pipeline.syndication import link_articles
-from pipeline.syndication.match import Record, compare, index_fingerprints, prepare, query_fingerprints
+from pipeline.syndication.core import posting_fps, query_fps
+from pipeline.syndication.match import Record, compare, prepare
 from pipeline.syndication.store import _LOOKUP_SQL
-from pipeline.syndication.text import normalize_tokens, normalized_text_hash
+from pipeline.syndication.text import fingerprints, normalize_tokens, normalized_text_hash
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 SPAN_DAYS = 365  # the archive spans a year whatever its size, so the window gets denser as it grows
@@ -192,7 +193,7 @@ def archive_batch(lex: Lexicon, seed: int, batch: int) -> Iterator[ArchiveRow]:
         text = render(rng, story(rng, lex), boiler=rng.random() < 0.3)
         published = START + timedelta(seconds=int(rng.integers(SPAN_DAYS * 86400)))
         tokens = normalize_tokens(text)
-        fps = sorted(set(index_fingerprints(tokens)))
+        fps = posting_fps(fingerprints(tokens))
         yield ArchiveRow(batch * BATCH + k + 1, text, published, fps, normalized_text_hash(tokens))
 
 
@@ -264,6 +265,11 @@ class Archive:
                 row = conn.execute("SELECT pg_total_relation_size(%s)", (rel,)).fetchone()
                 out[rel] = int(row[0]) if row else 0
             return out
+
+    def postings_rows(self) -> int:
+        with psycopg.connect(self.url) as conn:
+            row = conn.execute("SELECT count(*) FROM syndication_postings").fetchone()
+            return int(row[0]) if row else 0
 
     def write_new(self, items: Sequence[NewArticle]) -> None:
         with db.connect(self.url) as conn, conn.cursor() as cur:
@@ -457,7 +463,7 @@ def _score(ids: Sequence[int], items: Sequence[tuple[Any, ...]], found: dict[int
 
 def _explain_lookup(conn: psycopg.Connection[Any], item: tuple[Any, ...]) -> str:
     """EXPLAIN ANALYZE of the candidate query for one new article: time and buffers touched."""
-    fps = sorted(set(query_fingerprints(normalize_tokens(item[2]))))
+    fps = query_fps(fingerprints(normalize_tokens(item[2])))
     day = day_of(item[3])
     rows = conn.execute(
         "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + _LOOKUP_SQL, (fps, day - WINDOW, day + WINDOW, 51)
@@ -505,7 +511,8 @@ def brute_force(url: str, items: Sequence[tuple[Any, ...]]) -> float:
 
 
 def linker_subprocess(url: str, batch: int, baseline_new: int) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--link-only", url, "--batch", str(batch), "--baseline-new", str(baseline_new)]
+    cmd = [sys.executable, "-P", __file__, "--link-only", url, "--batch", str(batch)]
+    cmd += ["--baseline-new", str(baseline_new)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"linker process failed ({done.returncode}): {done.stderr[-2000:]}")
@@ -558,6 +565,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             result = measure(archive.url, args.batch, args.repeats, args.baseline_new if n == 0 else 0)
             disk = archive.sizes_on_disk()
             result["postings_mb"] = disk["syndication_postings"] / 2**20
+            result["docs_mb"] = disk["syndication_docs"] / 2**20
+            result["postings_rows"] = archive.postings_rows()
             result["build_s"] = built
             rows.append((size, result))
             print(f"size {size:>9,}: {json.dumps(result)}", flush=True)
@@ -572,15 +581,15 @@ def _table(rows: Sequence[tuple[int, dict[str, Any]]]) -> None:
     print()
     print(
         "| archive | CPU ms/article (client+server) | vs first | wall ms/article | recall | excerpt recall | "
-        "wrong links | linker peak RSS MB | postings MB (heap+index) | build s |"
+        "wrong links | linker peak RSS MB | postings MB (heap+index) | docs MB | postings/article | build s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for size, r in rows:
         print(
             f"| {size:,} | {r['cpu_ms']:.2f} ({r['client_cpu_ms']:.2f}+{r['server_cpu_ms']:.2f}) | "
             f"{r['cpu_ms'] / first['cpu_ms']:.2f}x | {r['wall_ms']:.2f} | {r['recall']:.3f} | "
             f"{r['excerpt_recall']:.3f} | {r['wrong_links']}/{r['negatives']} | {r['linker_rss_mb']:.0f} | "
-            f"{r['postings_mb']:.0f} | {r['build_s']:.0f} |"
+            f"{r['postings_mb']:.0f} | {r['docs_mb']:.0f} | {r['postings_rows'] / size:.1f} | {r['build_s']:.0f} |"
         )
     base = first.get("baseline_ms")
     if base:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -262,3 +263,77 @@ def test_database_and_in_memory_linkers_agree(conn: psycopg.Connection[Any], see
             assert db[aid][1] == a.relation
         else:
             assert in_memory_cluster == {aid}
+
+
+def test_migration_0070_converts_the_old_index_in_one_transaction(pg_admin_url: str, tmp_path: Path) -> None:
+    """An index written in the 0030 format (64-bit fingerprints, the whole bounded subset) is converted to
+    exactly what the linker now posts; an interrupted migration changes nothing; a rerun is a no-op."""
+    from psycopg import sql
+
+    from pipeline import db
+    from pipeline.syndication.core import day_of, postings
+    from pipeline.syndication.match import index_subset, prepare
+
+    old_sql = tmp_path / "sql"
+    old_sql.mkdir()
+    for path in db.sql_dir().glob("*.sql"):
+        if path.name < "0070":
+            (old_sql / path.name).write_text(path.read_text())
+    name = f"newsflow_t_mig_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    info = psycopg.conninfo.conninfo_to_dict(pg_admin_url)
+    info["dbname"] = name
+    try:
+        with db.connect(psycopg.conninfo.make_conninfo(**info)) as conn:
+            db.migrate(conn, old_sql)
+            original, copy = demo_pair()
+            t0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
+            t1 = t0 + timedelta(hours=7)
+            texts = {
+                insert_article(conn, "https://ledger.example/o", "ledger.example", original, t0): original,
+                insert_article(conn, "https://partner.example/c", "partner.example", copy, t1): copy,
+                insert_article(conn, "https://other.example/x", "other.example", own_story(6), t0): own_story(6),
+            }
+            day = day_of(t0)
+            prepared = {aid: prepare(Record(str(aid), text, t0)) for aid, text in texts.items()}
+            for aid, p in prepared.items():  # the index as the 0030 linker wrote it
+                old = sorted(set(index_subset(p.fps)))
+                conn.execute(
+                    "INSERT INTO syndication_docs (article_id, day, text_hash, fps) VALUES (%s, %s, %s, %s)",
+                    (aid, day, p.text_hash, old),
+                )
+                conn.execute(
+                    "INSERT INTO syndication_postings (fp, day, article_id) "
+                    "SELECT f, %s, %s FROM unnest(%s::bigint[]) f",
+                    (day, aid, old),
+                )
+            conn.execute("INSERT INTO syndication_postings VALUES (12345, %s, 999999)", (day,))  # a deleted article's
+            conn.commit()
+            before = conn.execute("SELECT * FROM syndication_postings ORDER BY 1, 3").fetchall()
+            assert any(fp > 2**31 or fp < -(2**31) for fp, _, _ in before)  # really 64-bit
+
+            migration = next(m for m in db.list_migrations() if m.version == "0070")
+            with pytest.raises(RuntimeError), conn.transaction():  # killed before its commit
+                conn.execute(migration.text.encode())
+                raise RuntimeError("killed")
+            assert conn.execute("SELECT * FROM syndication_postings ORDER BY 1, 3").fetchall() == before
+
+            assert "0070_syndication_index_int4" in db.migrate(conn)
+            for aid, p in prepared.items():
+                row = conn.execute("SELECT fps FROM syndication_docs WHERE article_id = %s", (aid,)).fetchone()
+                assert row is not None and row[0] == postings(p)
+                posted = conn.execute(
+                    "SELECT fp FROM syndication_postings WHERE article_id = %s ORDER BY fp", (aid,)
+                ).fetchall()
+                assert [r[0] for r in posted] == postings(p) and len(posted) < len(index_subset(p.fps))
+            assert conn.execute("SELECT count(*) FROM syndication_postings WHERE article_id = 999999").fetchone() == (
+                0,
+            )
+            counts = link_articles(conn, list(texts))
+            assert counts["unchanged"] == 3 and counts.get("indexed", 0) == 0
+            assert counts["copy"] == 1
+            assert db.migrate(conn) == []
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 
+from pipeline import db
 from pipeline.classify.models import Classifier, Labels, get_classifier
 from pipeline.classify.taxonomy import Taxonomy, load_taxonomy
 
@@ -112,27 +113,59 @@ def _classify_batch(
     return counts
 
 
+TOPIC_COLUMNS = ("article_id", "topic_id", "score", "classifier_version", "taxonomy_hash")
+MERGE_TOPICS = """
+INSERT INTO article_topics (article_id, topic_id, score, classifier_version, taxonomy_hash)
+SELECT article_id, topic_id, score, classifier_version, taxonomy_hash FROM _stage_article_topics
+ORDER BY article_id, topic_id
+ON CONFLICT (article_id, topic_id) DO UPDATE SET score = EXCLUDED.score,
+    classifier_version = EXCLUDED.classifier_version, taxonomy_hash = EXCLUDED.taxonomy_hash,
+    labelled_at = now()
+WHERE (article_topics.score, article_topics.classifier_version, article_topics.taxonomy_hash)
+  IS DISTINCT FROM (EXCLUDED.score, EXCLUDED.classifier_version, EXCLUDED.taxonomy_hash)
+"""
+DECISION_COLUMNS = ("article_id", "relevant", "classifier_version", "taxonomy_hash")
+MERGE_DECISIONS = """
+INSERT INTO article_classifications (article_id, relevant, classifier_version, taxonomy_hash)
+SELECT article_id, relevant, classifier_version, taxonomy_hash FROM _stage_article_classifications
+ORDER BY article_id
+ON CONFLICT (article_id) DO UPDATE SET relevant = EXCLUDED.relevant,
+    classifier_version = EXCLUDED.classifier_version, taxonomy_hash = EXCLUDED.taxonomy_hash,
+    classified_at = now()
+WHERE (article_classifications.relevant, article_classifications.classifier_version,
+       article_classifications.taxonomy_hash)
+      IS DISTINCT FROM (EXCLUDED.relevant, EXCLUDED.classifier_version, EXCLUDED.taxonomy_hash)
+"""
+# A relevance that changes (a reclassification) sends the article back to the events stage, which reads
+# an article that became relevant and drops the mentions of one that no longer is.
+UPDATE_RELEVANT = """
+UPDATE articles a SET relevant = s.relevant, updated_at = now(),
+    events_state = CASE WHEN a.relevant IS NULL THEN a.events_state ELSE 'pending' END
+FROM _stage_article_classifications s
+WHERE a.id = s.article_id AND a.relevant IS DISTINCT FROM s.relevant
+"""
+
+
 def _store(
     conn: psycopg.Connection[Any], ids: list[int], labels: list[Labels], version: str, taxonomy_hash: str
 ) -> int:
-    """Replace these articles' labels; returns the number of labels added or removed."""
+    """Replace these articles' labels; returns the number of labels added or removed.
+
+    One statement for the removed labels, one COPY and one merge for the labels, the same for the
+    relevance decisions."""
     new = {(aid, topic): score for aid, lab in zip(ids, labels, strict=True) for topic, score in lab.topics}
-    with conn.cursor() as cur:
+    with db.in_transaction(conn), conn.cursor() as cur:
         cur.execute("SELECT article_id, topic_id FROM article_topics WHERE article_id = ANY(%s)", (ids,))
         old = {(aid, topic) for aid, topic in cur.fetchall()}
         gone = sorted(old - new.keys())
         if gone:
-            cur.executemany("DELETE FROM article_topics WHERE article_id = %s AND topic_id = %s", gone)
-        cur.executemany(
-            """INSERT INTO article_topics (article_id, topic_id, score, classifier_version, taxonomy_hash)
-               VALUES (%s, %s, %s, %s, %s)
-               ON CONFLICT (article_id, topic_id) DO UPDATE SET score = EXCLUDED.score,
-                   classifier_version = EXCLUDED.classifier_version, taxonomy_hash = EXCLUDED.taxonomy_hash,
-                   labelled_at = now()
-               WHERE (article_topics.score, article_topics.classifier_version, article_topics.taxonomy_hash)
-                 IS DISTINCT FROM (EXCLUDED.score, EXCLUDED.classifier_version, EXCLUDED.taxonomy_hash)""",
-            [(aid, topic, score, version, taxonomy_hash) for (aid, topic), score in sorted(new.items())],
-        )
+            cur.execute(
+                "DELETE FROM article_topics WHERE (article_id, topic_id) IN "
+                "(SELECT * FROM unnest(%s::bigint[], %s::text[]))",
+                ([a for a, _ in gone], [t for _, t in gone]),
+            )
+        rows = [(aid, topic, score, version, taxonomy_hash) for (aid, topic), score in sorted(new.items())]
+        db.copy_merge(cur, "article_topics", TOPIC_COLUMNS, rows, MERGE_TOPICS)
         _store_decisions(cur, ids, labels, version, taxonomy_hash)
     return len(gone) + len(new.keys() - old)
 
@@ -141,25 +174,8 @@ def _store_decisions(
     cur: psycopg.Cursor[Any], ids: list[int], labels: list[Labels], version: str, taxonomy_hash: str
 ) -> None:
     rows = [(aid, lab.relevant, version, taxonomy_hash) for aid, lab in zip(ids, labels, strict=True)]
-    cur.executemany(
-        """INSERT INTO article_classifications (article_id, relevant, classifier_version, taxonomy_hash)
-           VALUES (%s, %s, %s, %s)
-           ON CONFLICT (article_id) DO UPDATE SET relevant = EXCLUDED.relevant,
-               classifier_version = EXCLUDED.classifier_version, taxonomy_hash = EXCLUDED.taxonomy_hash,
-               classified_at = now()
-           WHERE (article_classifications.relevant, article_classifications.classifier_version,
-                  article_classifications.taxonomy_hash)
-                 IS DISTINCT FROM (EXCLUDED.relevant, EXCLUDED.classifier_version, EXCLUDED.taxonomy_hash)""",
-        rows,
-    )
-    # A relevance that changes (a reclassification) sends the article back to the events stage, which
-    # reads an article that became relevant and drops the mentions of one that no longer is.
-    cur.executemany(
-        """UPDATE articles SET relevant = %s, updated_at = now(),
-               events_state = CASE WHEN relevant IS NULL THEN events_state ELSE 'pending' END
-           WHERE id = %s AND relevant IS DISTINCT FROM %s""",
-        [(lab.relevant, aid, lab.relevant) for aid, lab in zip(ids, labels, strict=True)],
-    )
+    db.copy_merge(cur, "article_classifications", DECISION_COLUMNS, rows, MERGE_DECISIONS)
+    cur.execute(UPDATE_RELEVANT)
 
 
 def stale_article_ids(

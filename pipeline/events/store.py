@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 
+from pipeline import db
 from pipeline.events.gazetteer import RANK
 from pipeline.events.rules import EXTRACTOR_VERSION, EventDate, EventFacts, Mention, mentions_in, same_event
 from pipeline.runs import Counts
@@ -57,9 +58,13 @@ WHERE id = %(id)s
 
 REFINE_DATE = "UPDATE events SET event_date = %(date)s, date_precision = 'day' WHERE id = %(id)s"
 
-INSERT_MENTION = """
+MENTION_STAGE = ("ord", "event_id", "article_id", "sentence", "killed", "injured", "detained")
+MENTION_STAGE_TYPES = ("integer", "bigint", "bigint", "text", "integer", "integer", "integer")
+# Of one (event, article) pair given twice, the first wins, as when the mentions were inserted one by one.
+MERGE_MENTIONS = """
 INSERT INTO event_mentions (event_id, article_id, sentence, killed, injured, detained)
-VALUES (%s, %s, %s, %s, %s, %s)
+SELECT event_id, article_id, sentence, killed, injured, detained FROM _stage_event_mentions
+ORDER BY ord
 ON CONFLICT (event_id, article_id) DO NOTHING
 """
 
@@ -72,6 +77,7 @@ def extract_events(conn: psycopg.Connection[Any], article_ids: Sequence[int]) ->
         "SELECT id, text, coalesce(published_at, created_at), relevant FROM articles WHERE id = ANY(%s) ORDER BY id",
         (list(article_ids),),
     ).fetchall()
+    found: list[tuple[int, int, Mention]] = []
     for article_id, text, published, relevant in rows:
         if relevant is False:
             counts["skip:not_relevant"] += 1
@@ -81,8 +87,10 @@ def extract_events(conn: psycopg.Connection[Any], article_ids: Sequence[int]) ->
         for mention in mentions:
             event_id, created = _event_for(conn, mention)
             counts["events_new" if created else "events_joined"] += 1
-            counts["mentions_new" if _mention(conn, event_id, article_id, mention) else "mentions_known"] += 1
-    return dict(counts)
+            found.append((event_id, article_id, mention))
+    new = write_mentions(conn, found)
+    counts.update({"mentions_new": new, "mentions_known": len(found) - new})
+    return {k: v for k, v in counts.items() if v}
 
 
 def _event_for(conn: psycopg.Connection[Any], mention: Mention) -> tuple[int, bool]:
@@ -139,13 +147,18 @@ def _values(mention: Mention) -> dict[str, Any]:
     }
 
 
-def _mention(conn: psycopg.Connection[Any], event_id: int, article_id: int, mention: Mention) -> bool:
-    cur = conn.execute(
-        INSERT_MENTION,
-        (event_id, article_id, mention.sentence, mention.counts.get("killed"), mention.counts.get("injured"),
-         mention.counts.get("detained")),
-    )  # fmt: skip
-    return cur.rowcount == 1
+def write_mentions(conn: psycopg.Connection[Any], found: Sequence[tuple[int, int, Mention]]) -> int:
+    """Store (event id, article id, mention) rows not stored yet: one COPY and one merge. Returns how many
+    were new."""
+    if not found:
+        return 0
+    rows = [
+        (n, event_id, article_id, m.sentence, m.counts.get("killed"), m.counts.get("injured"),
+         m.counts.get("detained"))
+        for n, (event_id, article_id, m) in enumerate(found)
+    ]  # fmt: skip
+    with db.in_transaction(conn), conn.cursor() as cur:
+        return db.copy_merge(cur, "event_mentions", MENTION_STAGE, rows, MERGE_MENTIONS, types=MENTION_STAGE_TYPES)
 
 
 def refind_events(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> Counts:

@@ -12,13 +12,14 @@ import hashlib
 import json
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import psycopg
 
+from pipeline import db
 from pipeline.errors import Skip
 from pipeline.fetch.http import LogRow
 from pipeline.urls import normalize_url
@@ -38,22 +39,33 @@ class FrontierItem:
     published_hint: datetime | None = None
 
 
+FRONTIER_STAGE = ("ord", "url", "feed_id", "source", "title_hint", "published_hint")
+FRONTIER_STAGE_TYPES = ("integer", "text", "bigint", "text", "text", "timestamptz")
+# Sorted by URL (one lock order for every process: no deadlock); of one URL given twice, the first wins.
+MERGE_FRONTIER = """
+INSERT INTO frontier (url, feed_id, source, title_hint, published_hint)
+SELECT s.url, s.feed_id, s.source, s.title_hint, s.published_hint
+FROM _stage_frontier s
+WHERE NOT EXISTS (SELECT 1 FROM article_urls a WHERE a.url = s.url)
+ORDER BY s.url, s.ord
+ON CONFLICT (url) DO NOTHING
+"""
+
+
 def add_to_frontier(conn: Conn, items: Iterable[FrontierItem]) -> dict[str, int]:
-    """Insert URLs not yet in the frontier nor known as an article's address. Returns counts."""
-    counts: Counter[str] = Counter()
-    with conn.cursor() as cur:
-        for item in sorted(items, key=lambda i: i.url):  # one order for every process: no deadlock
-            cur.execute(
-                """
-                INSERT INTO frontier (url, feed_id, source, title_hint, published_hint)
-                SELECT %s, %s, %s, %s, %s
-                WHERE NOT EXISTS (SELECT 1 FROM article_urls WHERE url = %s)
-                ON CONFLICT (url) DO NOTHING
-                """,
-                (item.url, item.feed_id, item.source, item.title_hint, item.published_hint, item.url),
-            )
-            counts["new" if cur.rowcount else "known"] += 1
-    return dict(counts)
+    """Insert URLs not yet in the frontier nor known as an article's address. Returns counts.
+
+    One COPY into a staging table and one merge per call, in the caller's transaction."""
+    rows = [
+        (n, i.url, i.feed_id, i.source, i.title_hint, i.published_hint)
+        for n, i in enumerate(sorted(items, key=lambda i: i.url))
+    ]
+    if not rows:
+        return {}
+    with db.in_transaction(conn), conn.cursor() as cur:
+        new = db.copy_merge(cur, "frontier", FRONTIER_STAGE, rows, MERGE_FRONTIER, types=FRONTIER_STAGE_TYPES)
+    counts = {"new": new, "known": len(rows) - new}
+    return {k: v for k, v in counts.items() if v}
 
 
 PENDING = "(state = 'new' OR (state = 'failed' AND attempts < %(max)s))"
@@ -158,54 +170,6 @@ def work_counts(conn: Conn) -> list[tuple[str, int, datetime | None, str | None]
 # Fast gzip: level 1 takes a third of level 6's CPU time for ~20 % more bytes (docs/decisions.md).
 RAW_PAGE_GZIP_LEVEL = 1
 
-INSERT_RAW_PAGE = """
-INSERT INTO raw_pages (url, final_url, status, content_type, charset, headers,
-                       body_gz, body_sha256, body_bytes, source, fetched_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()))
-ON CONFLICT (url) DO NOTHING
-RETURNING id
-"""
-
-
-def _raw_page_row(key: str, source: str, page: Mapping[str, Any]) -> tuple[Any, ...]:
-    body: bytes = page["body"]
-    return (
-        key, page.get("final_url"), page.get("status", 200), page.get("content_type", "text/html"),
-        page.get("charset"), json.dumps(dict(page.get("headers") or {})),
-        gzip.compress(body, compresslevel=RAW_PAGE_GZIP_LEVEL), hashlib.sha256(body).hexdigest(), len(body), source,
-        page.get("fetched_at"),
-    )  # fmt: skip
-
-
-def store_raw_pages(conn: Conn, pages: Sequence[Mapping[str, Any]], *, source: str) -> list[tuple[int | None, bool]]:
-    """Store several pages as `store_raw_page` does (keys: url, body, and its optional arguments), with
-    one query for the URLs already stored and one pipelined batch of inserts. Returns (id, whether
-    this call stored it) per page, in order; (None, True) for an empty body."""
-    keys = [normalize_url(p["url"]) for p in pages]
-    known = {str(url): int(i) for url, i in conn.execute(
-        "SELECT url, id FROM raw_pages WHERE url = ANY(%s)", (sorted(set(keys)),)).fetchall()}  # fmt: skip
-    new: dict[str, Mapping[str, Any]] = {}  # key -> the first page of this batch under that URL
-    for key, page in zip(keys, pages, strict=True):
-        if key not in known and page["body"]:
-            new.setdefault(key, page)
-    if new:
-        with conn.cursor() as cur:
-            cur.executemany(INSERT_RAW_PAGE, [_raw_page_row(k, source, p) for k, p in new.items()], returning=True)
-            for key in new:
-                row = cur.fetchone()
-                if row is not None:
-                    known[key] = int(row[0])
-                cur.nextset()
-        missing = [k for k in new if k not in known]  # stored by another process meanwhile
-        if missing:
-            found = conn.execute("SELECT url, id FROM raw_pages WHERE url = ANY(%s)", (missing,)).fetchall()
-            known.update({str(url): int(i) for url, i in found})
-    results: list[tuple[int | None, bool]] = []
-    for key, page in zip(keys, pages, strict=True):
-        first = new.get(key)
-        results.append((known.get(key), page is first) if page["body"] else (None, True))
-    return results
-
 
 def store_raw_page(
     conn: Conn,
@@ -244,6 +208,78 @@ def store_raw_page(
             cur.execute("SELECT id FROM raw_pages WHERE url = %s", (key,))
             row = cur.fetchone()
         return int(row[0]) if row else None
+
+
+RAW_PAGE_STAGE = (
+    "ord", "url", "final_url", "status", "content_type", "charset", "headers", "body_gz", "body_sha256",
+    "body_bytes", "source", "fetched_at",
+)  # fmt: skip
+RAW_PAGE_STAGE_TYPES = (
+    "integer", "text", "text", "integer", "text", "text", "jsonb", "bytea", "text", "integer", "text", "timestamptz",
+)  # fmt: skip
+# Of one URL given twice, the first wins, as when pages were stored one by one.
+MERGE_RAW_PAGES = """
+INSERT INTO raw_pages (url, final_url, status, content_type, charset, headers, body_gz, body_sha256,
+                       body_bytes, source, fetched_at)
+SELECT url, final_url, status, content_type, charset, headers, body_gz, body_sha256, body_bytes, source,
+       coalesce(fetched_at, now())
+FROM _stage_raw_pages ORDER BY ord
+ON CONFLICT (url) DO NOTHING
+"""
+
+
+def store_raw_pages(
+    conn: Conn,
+    pages: Sequence[Mapping[str, Any]],
+    *,
+    source: str,
+    detect_charset: Callable[[bytes], str | None] | None = None,
+) -> list[tuple[int | None, bool]]:
+    """Store many pages (each a mapping of `store_raw_page`'s keyword arguments) with one COPY and one
+    merge. Per page, in order: (its raw page id, whether it was stored now), exactly as one
+    `raw_page_id(url)` check then `store_raw_page` per page would give: a page whose URL (as given) is
+    stored already, or was stored earlier in this call under that URL, is (id, False); an empty body is
+    (None, True); any other is (id, True), the id of the row stored under its normalized URL (a row stored
+    earlier under the same normalized URL keeps its body). A page without a `charset` key gets
+    `detect_charset(body)` when it is to be stored (never for a page stored already)."""
+    urls = [str(p["url"]) for p in pages]
+    with conn.cursor() as cur:
+        cur.execute("SELECT url, id FROM raw_pages WHERE url = ANY(%s)", (urls,))
+        stored: dict[str, int | None] = {u: int(i) for u, i in cur.fetchall()}
+    staged: set[str] = set()
+    rows = []
+    for n, page in enumerate(pages):
+        url = str(page["url"])
+        body: bytes = page["body"]
+        if url in stored or url in staged or not body:
+            continue
+        key = normalize_url(url)
+        staged.add(key)
+        headers = json.dumps(dict(page.get("headers") or {}))
+        charset = page.get("charset") if "charset" in page or detect_charset is None else detect_charset(body)
+        rows.append(
+            (n, key, page.get("final_url"), page.get("status", 200), page.get("content_type", "text/html"),
+             charset, headers, gzip.compress(body, compresslevel=RAW_PAGE_GZIP_LEVEL), hashlib.sha256(body).hexdigest(),
+             len(body), source, page.get("fetched_at"))
+        )  # fmt: skip
+    ids: dict[str, int] = {}
+    if rows:
+        with db.in_transaction(conn), conn.cursor() as cur:
+            db.copy_merge(cur, "raw_pages", RAW_PAGE_STAGE, rows, MERGE_RAW_PAGES, types=RAW_PAGE_STAGE_TYPES)
+            cur.execute("SELECT s.url, r.id FROM _stage_raw_pages s JOIN raw_pages r ON r.url = s.url")
+            ids = {u: int(i) for u, i in cur.fetchall()}
+    out: list[tuple[int | None, bool]] = []
+    seen: set[str] = set()
+    for page in pages:
+        url = str(page["url"])
+        if url in stored or url in seen:
+            out.append((stored.get(url, ids.get(url)), False))
+        elif not page["body"]:
+            out.append((None, True))
+        else:
+            out.append((ids[normalize_url(url)], True))
+            seen.add(normalize_url(url))
+    return out
 
 
 def write_fetch_log(conn: Conn, rows: Iterable[LogRow], run_id: int | None) -> int:

@@ -26,7 +26,8 @@ from pipeline.syndication.match import (
 
 MAX_POSTINGS = 50  # a fingerprint shared by more articles in the window is boilerplate: ignored
 MAX_CANDIDATES = 40  # candidates verified per new article, those sharing most fingerprints first
-MIN_SHARED_FPS = 3  # candidates sharing fewer fingerprints are not verified (copies share 8 or more)
+MIN_SHARED_FPS = 2  # candidates sharing fewer postings are not verified (one in two sampled: see D30)
+FP_SAMPLE_MOD = 2  # only fingerprints divisible by this are posted and looked up (the same ones in every text)
 EPOCH = date(1970, 1, 1)
 
 K = TypeVar("K", bound=Hashable)
@@ -54,14 +55,31 @@ def day_of(value: datetime) -> int:
     return (aware.astimezone(UTC).date() - EPOCH).days
 
 
+def narrow(fp: int) -> int:
+    """The low 32 bits of a 64-bit fingerprint, signed (a PostgreSQL int4)."""
+    return ((fp + 2**31) & 0xFFFFFFFF) - 2**31
+
+
+def posting_fps(fps: Sequence[int]) -> list[int]:
+    """The postings of an article whose fingerprints (in text order) are `fps`: its bounded index subset,
+    sampled by value (one in FP_SAMPLE_MOD), narrowed to 32 bits; sorted, distinct."""
+    return sorted({narrow(fp) for fp in index_subset(fps) if fp % FP_SAMPLE_MOD == 0})
+
+
+def query_fps(fps: Sequence[int]) -> list[int]:
+    """What an article with fingerprints `fps` is looked up under: every fingerprint that can be posted
+    (the same value sample), narrowed to 32 bits; sorted, distinct."""
+    return sorted({narrow(fp) for fp in fps if fp % FP_SAMPLE_MOD == 0})
+
+
 def postings(p: Prepared) -> list[int]:
-    """The fingerprints an article is posted under (bounded, sorted, distinct)."""
-    return sorted(set(index_subset(p.fps)))
+    """The fingerprints an article is posted under (bounded, sorted, distinct, 32-bit)."""
+    return posting_fps(p.fps)
 
 
 def query(p: Prepared) -> list[int]:
-    """The fingerprints a new article is looked up under: all of them (sorted, distinct)."""
-    return sorted(set(p.fps))
+    """The fingerprints a new article is looked up under (sorted, distinct, 32-bit)."""
+    return query_fps(p.fps)
 
 
 def rank_candidates(hits: Mapping[int, Sequence[K]], own: K) -> list[K]:

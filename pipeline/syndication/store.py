@@ -43,7 +43,7 @@ GROUP BY a.id
 """
 _LOOKUP_SQL = """
 SELECT q.fp, p.article_id
-FROM unnest(%s::bigint[]) AS q(fp)
+FROM unnest(%s::int4[]) AS q(fp)
 CROSS JOIN LATERAL (
     SELECT s.article_id FROM syndication_postings s
     WHERE s.fp = q.fp AND s.day BETWEEN %s AND %s
@@ -217,15 +217,15 @@ def _index(cur: psycopg.Cursor[Any], row: Row, prepared: Prepared) -> tuple[str,
     if old is not None and (old[0], old[1], sorted(old[2])) == (row.day, prepared.text_hash, fps):
         return "unchanged", in_cluster
     if old is not None:
-        cur.execute("DELETE FROM syndication_postings WHERE fp = ANY(%s) AND article_id = %s", (old[2], row.id))
+        cur.execute("DELETE FROM syndication_postings WHERE fp = ANY(%s::int4[]) AND article_id = %s", (old[2], row.id))
     cur.execute(
-        "INSERT INTO syndication_docs (article_id, day, text_hash, fps) VALUES (%s, %s, %s, %s) "
+        "INSERT INTO syndication_docs (article_id, day, text_hash, fps) VALUES (%s, %s, %s, %s::int4[]) "
         "ON CONFLICT (article_id) DO UPDATE SET day = EXCLUDED.day, text_hash = EXCLUDED.text_hash, "
         "fps = EXCLUDED.fps, indexed_at = now()",
         (row.id, row.day, prepared.text_hash, fps),
     )
     cur.execute(
-        "INSERT INTO syndication_postings (fp, day, article_id) SELECT f, %s, %s FROM unnest(%s::bigint[]) f",
+        "INSERT INTO syndication_postings (fp, day, article_id) SELECT f, %s, %s FROM unnest(%s::int4[]) f",
         (row.day, row.id, fps),
     )
     return "indexed", in_cluster
