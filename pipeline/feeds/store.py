@@ -1,5 +1,5 @@
 """The only module with SQL for the feeds stage's table `feeds` (the list, each feed's validators,
-body hash, failures and next poll)."""
+body hash, failures, adaptive polling and next poll)."""
 
 from __future__ import annotations
 
@@ -19,21 +19,21 @@ def sync_feeds(conn: Conn, path: Path) -> dict[str, int]:
     feeds = load_feed_config(path)
     counts: Counter[str] = Counter()
     with conn.cursor() as cur:
-        cur.execute("SELECT url, name, poll_interval_s, topic_hints, in_config FROM feeds")
+        cur.execute("SELECT url, name, poll_interval_s, topic_hints, adaptive, in_config FROM feeds")
         existing = {row[0]: row[1:] for row in cur.fetchall()}
         for feed in feeds:
-            wanted = (feed.name, feed.poll_interval_s, list(feed.topic_hints), True)
+            wanted = (feed.name, feed.poll_interval_s, list(feed.topic_hints), feed.adaptive, True)
             old = existing.get(feed.url)
             if old is not None and tuple(old) == wanted:
                 counts["unchanged"] += 1
                 continue
             cur.execute(
-                """INSERT INTO feeds (name, url, poll_interval_s, topic_hints, in_config)
-                   VALUES (%s, %s, %s, %s, true)
+                """INSERT INTO feeds (name, url, poll_interval_s, topic_hints, adaptive, in_config)
+                   VALUES (%s, %s, %s, %s, %s, true)
                    ON CONFLICT (url) DO UPDATE SET name = excluded.name,
                        poll_interval_s = excluded.poll_interval_s, topic_hints = excluded.topic_hints,
-                       in_config = true""",
-                (feed.name, feed.url, feed.poll_interval_s, list(feed.topic_hints)),
+                       adaptive = excluded.adaptive, in_config = true""",
+                (feed.name, feed.url, feed.poll_interval_s, list(feed.topic_hints), feed.adaptive),
             )
             counts["added" if old is None else "updated"] += 1
         cur.execute(
@@ -53,6 +53,8 @@ class FeedRow:
     last_modified: str | None
     last_body_hash: str | None
     failure_count: int
+    adaptive: bool = False
+    last_success_at: datetime | None = None
 
 
 def due_feeds(conn: Conn, now: datetime, feed_ids: Sequence[int] | None, force: bool) -> list[FeedRow]:
@@ -60,7 +62,8 @@ def due_feeds(conn: Conn, now: datetime, feed_ids: Sequence[int] | None, force: 
     polling right now is left to it (SKIP LOCKED)."""
     with conn.cursor() as cur:
         cur.execute(
-            """SELECT id, url, poll_interval_s, etag, last_modified, last_body_hash, failure_count
+            """SELECT id, url, poll_interval_s, etag, last_modified, last_body_hash, failure_count,
+                      adaptive, last_success_at
                FROM feeds
                WHERE (%s::bigint[] IS NULL AND in_config OR id = ANY(%s::bigint[]))
                  AND (%s OR next_poll_at IS NULL OR next_poll_at <= %s)
@@ -77,8 +80,9 @@ def _ids(ids: Sequence[int] | None) -> list[int] | None:
 
 def record_success(
     conn: Conn, feed: FeedRow, result: FetchResult, now: datetime, *, body_hash: str | None,
-    keep_validators: bool, forget: bool = False,
+    keep_validators: bool, wait_s: int, forget: bool = False,
 ) -> None:  # fmt: skip
+    """Record one successful poll; the next is `wait_s` away (the adaptive rule's choice)."""
     etag = feed.etag if keep_validators else result.headers.get("etag")
     modified = feed.last_modified if keep_validators else result.headers.get("last-modified")
     if forget:
@@ -87,10 +91,10 @@ def record_success(
         cur.execute(
             """UPDATE feeds SET etag = %s, last_modified = %s, last_body_hash = %s, last_status = %s,
                    last_polled_at = %s, last_success_at = %s, failure_count = 0, last_error = NULL,
-                   next_poll_at = %s
+                   next_poll_at = %s, poll_wait_s = %s
                WHERE id = %s""",
-            (etag, modified, body_hash, result.status, now, now,
-             now + timedelta(seconds=feed.poll_interval_s), feed.id),
+            (etag, modified, body_hash, result.status, now, now, now + timedelta(seconds=wait_s), wait_s,
+             feed.id),
         )  # fmt: skip
 
 
