@@ -174,6 +174,11 @@ def main() -> None:
             print(f"RSS at 10 s {first} KiB, at a third {settled} KiB, last {memory[-1][1]} KiB; growth "
                   f"from 10 s {100 * (memory[-1][1] - first) / first:+.1f} %, "
                   f"after a third {100 * (memory[-1][1] - settled) / settled:+.1f} %")  # fmt: skip
+        started_up = next((kib for t, kib in memory if t >= 60), None)  # the models load in the first seconds
+        if started_up:
+            growth = 100 * (memory[-1][1] - started_up) / started_up
+            print(f"RSS at 1 min {started_up} KiB, last {memory[-1][1]} KiB: growth after start-up "
+                  f"{growth:+.1f} %, peak {max(k for _, k in memory)} KiB")  # fmt: skip
 
 
 if __name__ == "__main__":
