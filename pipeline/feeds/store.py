@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from pipeline.feeds.config import DEFAULT_POLL_INTERVAL_S, load_feed_config
 from pipeline.fetch.http import FetchResult
@@ -125,6 +126,17 @@ def add_feed(conn: Conn, url: str, name: str, *, poll_interval_s: int = DEFAULT_
         row = cur.fetchone()
     assert row is not None
     return int(row[0]), bool(row[1])
+
+
+def list_feeds(conn: Conn, *, include_removed: bool) -> list[tuple[Any, ...]]:
+    """For `newsflow feeds list`: id, name, url, in_config, poll_interval_s, adaptive, poll_wait_s,
+    last_status, failure_count, last success and next poll (as text, to the minute)."""
+    return conn.execute(
+        """SELECT id, name, url, in_config, poll_interval_s, adaptive, poll_wait_s, last_status, failure_count,
+                  to_char(last_success_at, 'YYYY-MM-DD HH24:MI'), to_char(next_poll_at, 'YYYY-MM-DD HH24:MI')
+           FROM feeds WHERE in_config OR %s ORDER BY id""",
+        (include_removed,),
+    ).fetchall()
 
 
 def next_poll_due(conn: Conn) -> datetime | None:
