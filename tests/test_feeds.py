@@ -402,6 +402,7 @@ def test_failure_backoff_wins_over_an_adaptive_wait(conn: Any, server: FaultServ
         state = feed_state(conn, fid)
         assert state["failure_count"] == failures
         assert state["next_poll_at"] - (NOW + timedelta(seconds=at)) == timedelta(seconds=300 * 2 ** (failures - 1))
+        assert state["poll_wait_s"] == 300 * 2 ** (failures - 1)
 
 
 def test_feed_ids_poll_only_those(conn: Any, server: FaultServer) -> None:

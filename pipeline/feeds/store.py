@@ -106,9 +106,9 @@ def record_failure(conn: Conn, feed: FeedRow, kind: str, error: str, code: int |
         cur.execute(
             f"""UPDATE feeds SET failure_count = failure_count + 1,
                    {kind[:4]}_failures = {kind[:4]}_failures + 1, last_error = %s, last_status = %s,
-                   last_polled_at = %s, next_poll_at = %s
+                   last_polled_at = %s, next_poll_at = %s, poll_wait_s = %s
                WHERE id = %s""",
-            (f"{kind}: {error}"[:1000], code, now, now + wait, feed.id),
+            (f"{kind}: {error}"[:1000], code, now, now + wait, int(wait.total_seconds()), feed.id),
         )
 
 
