@@ -131,8 +131,8 @@ def main() -> None:
                     try:
                         for (done_url,) in conn.execute(DONE):
                             done.setdefault(done_url, now)
-                    except psycopg.errors.UndefinedTable:
-                        pass  # the watcher has not applied the migrations yet
+                    except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn):
+                        pass  # the watcher has not applied the migrations yet (or not all of them)
                     if now - last_memory >= 10:
                         memory.append((now - started, rss_kib(proc.pid)))
                         last_memory = now
