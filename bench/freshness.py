@@ -123,26 +123,28 @@ def main() -> None:
             thread = threading.Thread(target=publisher, daemon=True)
             started = time.time()
             thread.start()
-            with psycopg.connect(url, autocommit=True) as conn:
-                deadline = time.monotonic() + args.minutes * 60 + args.drain
-                last_memory = 0.0
-                while time.monotonic() < deadline:
-                    now = time.time()
-                    try:
-                        for (done_url,) in conn.execute(DONE):
-                            done.setdefault(done_url, now)
-                    except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn):
-                        pass  # the watcher has not applied the migrations yet (or not all of them)
-                    if now - last_memory >= 10:
-                        memory.append((now - started, rss_kib(proc.pid)))
-                        last_memory = now
-                    if not thread.is_alive() and all(u in done for u in published):
-                        break
-                    time.sleep(0.5)
-            stop.set()
-            proc.terminate()
-            proc.wait(timeout=60)
-            log.close()
+            try:  # the watcher ends with the bench, whatever happens
+                with psycopg.connect(url, autocommit=True) as conn:
+                    deadline = time.monotonic() + args.minutes * 60 + args.drain
+                    last_memory = 0.0
+                    while time.monotonic() < deadline:
+                        now = time.time()
+                        try:
+                            for (done_url,) in conn.execute(DONE):
+                                done.setdefault(done_url, now)
+                        except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn):
+                            pass  # the watcher has not applied the migrations yet (or not all of them)
+                        if now - last_memory >= 10:
+                            memory.append((now - started, rss_kib(proc.pid)))
+                            last_memory = now
+                        if not thread.is_alive() and all(u in done for u in published):
+                            break
+                        time.sleep(0.5)
+            finally:
+                stop.set()
+                proc.terminate()
+                proc.wait(timeout=60)
+                log.close()
             polls = feed_polls(site, started)
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
