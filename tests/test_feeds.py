@@ -153,10 +153,11 @@ def test_poll_queues_new_entries_once_with_conditional_get(conn: Any, server: Fa
         "https://news.example/story": "Wrapped",
     }
     state = feed_state(conn, fid)
-    assert state["etag"] == '"v1"' and state["next_poll_at"] == NOW + timedelta(hours=1)
+    # A first poll has no publishing rate to go by: the next is a probe after the 60-s minimum.
+    assert state["etag"] == '"v1"' and state["next_poll_at"] == NOW + timedelta(minutes=1)
 
     # Not due yet: nothing is fetched. Due: the server answers 304 to the validator.
-    assert poll_feeds(conn, loopback_settings(), now=NOW + timedelta(minutes=5)) == {}
+    assert poll_feeds(conn, loopback_settings(), now=NOW + timedelta(seconds=30)) == {}
     assert poll_feeds(conn, loopback_settings(), now=NOW + timedelta(hours=2))["feeds_not_modified"] == 1
     assert server.requests[-1].headers.get("if-none-match") == '"v1"'
     assert conn.execute("SELECT count(*) FROM frontier").fetchone()[0] == 3
@@ -218,12 +219,12 @@ def test_failures_are_counted_by_kind_and_back_off_up_to_30_days(conn: Any, serv
     assert down["next_poll_at"] - last_poll == MAX_BACKOFF
     assert conn.execute("SELECT count(*) FROM feeds").fetchone()[0] == 3  # none dropped
 
-    # One success resets the count; the interval is the feed's own again.
+    # One success resets the count; the failure backoff is over.
     server.add("/down", Route(body=rss([("/ok", "ok", None)]), content_type="application/rss+xml"))
     poll_feeds(conn, loopback_settings(), now=now, feed_ids=[ids["down"]], force=True)
     down = feed_state(conn, ids["down"])
     assert down["failure_count"] == 0 and down["last_error"] is None and down["temp_failures"] == 12
-    assert down["next_poll_at"] == now + timedelta(hours=1)
+    assert down["next_poll_at"] == now + timedelta(minutes=1)  # its first success: a probe after the minimum
 
 
 def test_invalid_xml_that_still_has_items_is_read(conn: Any, server: FaultServer) -> None:
@@ -320,7 +321,8 @@ def test_real_feed_specialities(shared_corpus: Path) -> None:
 @pytest.mark.parametrize(
     ("interval", "since", "new", "wait"),
     [
-        (300, None, 50, 300),  # first poll: its entries are a backlog, not a rate
+        (300, None, 50, 60),  # first poll: its entries are a backlog, not a rate; a probe gives the rate
+        (3600, None, 0, 60),
         (300, 0.0, 5, 300),  # a rerun at the same instant observes nothing
         (300, 300.0, 1, 150),  # one entry in 5 min: two polls per entry
         (300, 300.0, 300, 60),  # one a second: never sooner than the minimum
@@ -376,13 +378,17 @@ def test_a_publishing_feed_is_polled_sooner_and_a_quiet_one_returns_to_its_inter
         poll_feeds(conn, settings, now=NOW + timedelta(seconds=seconds))
         return {fid: int((feed_state(conn, fid)["next_poll_at"] - NOW).total_seconds()) for fid in (busy, fixed, quiet)}
 
-    assert poll_at(0) == {busy: 300, fixed: 300, quiet: 300}  # first polls: the configured interval
-    assert poll_at(300, publish=10) == {busy: 360, fixed: 600, quiet: 600}  # 10 new in 300 s: the minimum
-    assert poll_at(360, publish=1) == {busy: 420, fixed: 600, quiet: 600}  # due: busy only
-    assert poll_at(420) == {busy: 540, fixed: 600, quiet: 600}  # nothing new: 120 s
-    assert poll_at(540) == {busy: 780, fixed: 600, quiet: 600}  # 240 s
-    waits = poll_at(780)  # fixed and quiet are due too: fixed finds the 11 new, quiet nothing
-    assert waits == {busy: 1080, fixed: 1080, quiet: 1080}  # every one at its 5 minutes again
+    # First polls: an adaptive feed is probed again after the minimum (a rate needs two polls).
+    assert poll_at(0) == {busy: 60, fixed: 300, quiet: 60}
+    assert poll_at(60) == {busy: 180, fixed: 300, quiet: 180}  # nothing new yet: the wait doubles
+    assert poll_at(180) == {busy: 420, fixed: 300, quiet: 420}  # 240 s
+    assert poll_at(300, publish=10) == {busy: 420, fixed: 600, quiet: 420}  # only fixed is due
+    assert poll_at(420) == {busy: 480, fixed: 600, quiet: 720}  # busy: 10 new in 240 s, the minimum
+    assert poll_at(480, publish=1) == {busy: 540, fixed: 600, quiet: 720}  # due: busy only
+    assert poll_at(540) == {busy: 660, fixed: 600, quiet: 720}  # nothing new: 120 s
+    assert poll_at(660) == {busy: 900, fixed: 960, quiet: 720}  # busy 240 s; fixed finds the 11th
+    waits = poll_at(960)  # all due, nothing new anywhere
+    assert waits == {busy: 1260, fixed: 1260, quiet: 1260}  # every one at its 5 minutes again
     assert feed_state(conn, busy)["poll_wait_s"] == 300
     assert conn.execute("SELECT count(*) FROM frontier WHERE url LIKE '%%/p/%%'").fetchone()[0] == 12
 

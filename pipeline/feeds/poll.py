@@ -102,10 +102,14 @@ def adaptive_wait(
     """Seconds to the next poll of an adaptive feed after a successful poll, in [minimum_s,
     poll_interval_s]: `since_last_success_s / (POLLS_PER_ENTRY * entries_new)` when this poll found
     new entries (the feed's observed gap between entries, halved), twice the time since the last
-    success when it found none (backing off toward the configured interval), and the configured
-    interval on a feed's first poll (no rate to observe: its entries are a backlog)."""
+    success when it found none (backing off toward the configured interval). A feed's first poll
+    has no rate to observe (its entries are a backlog): the next one is a probe after the minimum,
+    which gives the rate, and a quiet feed is back at its interval after a few quiet polls. A poll at
+    the same instant as the last observes nothing: the configured interval."""
     floor = min(minimum_s, poll_interval_s)
-    if since_last_success_s is None or since_last_success_s <= 0:
+    if since_last_success_s is None:
+        return floor
+    if since_last_success_s <= 0:
         return poll_interval_s
     if entries_new == 0:
         return min(poll_interval_s, max(floor, round(2 * since_last_success_s)))
