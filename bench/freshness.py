@@ -3,9 +3,13 @@
 appearance in its feed to its article being labelled, linked and read for events (queryable) is
 measured. Prints the median and 95th percentile beside the bound the feeds' poll interval sets (the
 baseline: an item waits on average half an interval, at worst a whole one, before any poll sees it;
-the nightly run's baseline is up to 24 h), the item rate sustained, and the watcher's RSS over time.
+the nightly run's baseline is up to 24 h), the item rate sustained, the watcher's RSS over time, and
+how often each feed was polled (adaptive polling polls a publishing feed sooner than its interval;
+`--quiet-hosts` adds feeds that publish nothing, which should stay at their interval; `--fixed`
+turns adaptive polling off, for the baseline).
 
     .venv/bin/python bench/freshness.py --minutes 3 --rate 2 --hosts 4 --poll 60
+    .venv/bin/python bench/freshness.py --minutes 30 --rate 10 --hosts 10 --quiet-hosts 2 --poll 300
 
 Needs PostgreSQL ($NEWSFLOW_BENCH_ADMIN_URL, default postgres@127.0.0.1:5432); the database it creates
 is dropped at the end.
@@ -47,6 +51,26 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def feed_polls(site: LoopSite, started: float) -> list[list[float]]:
+    """For each host, the times (s from the start) its feed was requested."""
+    offset = time.time() - time.monotonic()  # the site logs monotonic times
+    by_host: dict[str, list[float]] = {host.address: [] for host in site.hosts}
+    for address, path, at in list(site.log):
+        if path == "/feed.xml":
+            by_host[address].append(at + offset - started)
+    return [sorted(by_host[host.address]) for host in site.hosts]
+
+
+def report_polls(polls: list[list[float]], args: argparse.Namespace) -> None:
+    """Polls per feed and the median wait between two polls, publishing feeds apart from quiet ones."""
+    for label, group in (("publishing", polls[: args.hosts]), ("quiet", polls[args.hosts :])):
+        gaps = [b - a for times in group for a, b in zip(times, times[1:], strict=False)]
+        if group:
+            print(f"feed polls ({label}, {len(group)} feeds): {sum(map(len, group))} in all, "
+                  f"{statistics.mean(map(len, group)):.1f} per feed; wait between polls median "
+                  f"{statistics.median(gaps) if gaps else 0:.0f} s, max {max(gaps, default=0):.0f} s")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=3.0, help="how long items are published")
@@ -55,6 +79,8 @@ def main() -> None:
     parser.add_argument("--poll", type=int, default=60, help="feeds' poll interval in seconds (minimum 60)")
     parser.add_argument("--delay", type=float, default=0.2, help="per-host politeness delay in seconds")
     parser.add_argument("--drain", type=float, default=120.0, help="seconds to wait for the last items")
+    parser.add_argument("--quiet-hosts", type=int, default=0, help="more hosts whose feeds publish nothing")
+    parser.add_argument("--fixed", action="store_true", help="adaptive polling off: every poll at --poll")
     args = parser.parse_args()
 
     admin_url = os.environ.get("NEWSFLOW_BENCH_ADMIN_URL", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
@@ -67,9 +93,11 @@ def main() -> None:
     memory: list[tuple[float, int]] = []
     stop = threading.Event()
     try:
-        with LoopSite(hosts=args.hosts, pages_per_host=1, copies=0) as site, tempfile.TemporaryDirectory() as home:
+        hosts = args.hosts + args.quiet_hosts
+        with LoopSite(hosts=hosts, pages_per_host=1, copies=0) as site, tempfile.TemporaryDirectory() as home:
             feeds = Path(home) / "feeds.yaml"
-            lines = [f"defaults: {{poll_interval: {args.poll}}}", site.feeds_yaml().rstrip()]
+            adaptive = "false" if args.fixed else "true"
+            lines = [f"defaults: {{poll_interval: {args.poll}, adaptive: {adaptive}}}", site.feeds_yaml().rstrip()]
             feeds.write_text("\n".join(lines) + "\n", encoding="utf-8")
             env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSFLOW_", "DATABASE_URL"))}
             env.update(
@@ -95,26 +123,29 @@ def main() -> None:
             thread = threading.Thread(target=publisher, daemon=True)
             started = time.time()
             thread.start()
-            with psycopg.connect(url, autocommit=True) as conn:
-                deadline = time.monotonic() + args.minutes * 60 + args.drain
-                last_memory = 0.0
-                while time.monotonic() < deadline:
-                    now = time.time()
-                    try:
-                        for (done_url,) in conn.execute(DONE):
-                            done.setdefault(done_url, now)
-                    except psycopg.errors.UndefinedTable:
-                        pass  # the watcher has not applied the migrations yet
-                    if now - last_memory >= 10:
-                        memory.append((now - started, rss_kib(proc.pid)))
-                        last_memory = now
-                    if not thread.is_alive() and all(u in done for u in published):
-                        break
-                    time.sleep(0.5)
-            stop.set()
-            proc.terminate()
-            proc.wait(timeout=60)
-            log.close()
+            try:  # the watcher ends with the bench, whatever happens
+                with psycopg.connect(url, autocommit=True) as conn:
+                    deadline = time.monotonic() + args.minutes * 60 + args.drain
+                    last_memory = 0.0
+                    while time.monotonic() < deadline:
+                        now = time.time()
+                        try:
+                            for (done_url,) in conn.execute(DONE):
+                                done.setdefault(done_url, now)
+                        except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn):
+                            pass  # the watcher has not applied the migrations yet (or not all of them)
+                        if now - last_memory >= 10:
+                            memory.append((now - started, rss_kib(proc.pid)))
+                            last_memory = now
+                        if not thread.is_alive() and all(u in done for u in published):
+                            break
+                        time.sleep(0.5)
+            finally:
+                stop.set()
+                proc.terminate()
+                proc.wait(timeout=60)
+                log.close()
+            polls = feed_polls(site, started)
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
@@ -136,6 +167,7 @@ def main() -> None:
             print("freshness by half of the run (first, second): median "
                   f"{statistics.median(halves[0]):.1f} s, {statistics.median(halves[1]):.1f} s; "
                   f"p95 {percentile(halves[0], 0.95):.1f} s, {percentile(halves[1], 0.95):.1f} s")  # fmt: skip
+    report_polls(polls, args)
     if memory:
         first = memory[1][1] if len(memory) > 1 else memory[0][1]  # the first sample is before imports
         print("RSS (KiB) over time: " + ", ".join(f"{t:.0f}s={kib}" for t, kib in memory))
@@ -144,6 +176,11 @@ def main() -> None:
             print(f"RSS at 10 s {first} KiB, at a third {settled} KiB, last {memory[-1][1]} KiB; growth "
                   f"from 10 s {100 * (memory[-1][1] - first) / first:+.1f} %, "
                   f"after a third {100 * (memory[-1][1] - settled) / settled:+.1f} %")  # fmt: skip
+        started_up = next((kib for t, kib in memory if t >= 60), None)  # the models load in the first seconds
+        if started_up:
+            growth = 100 * (memory[-1][1] - started_up) / started_up
+            print(f"RSS at 1 min {started_up} KiB, last {memory[-1][1]} KiB: growth after start-up "
+                  f"{growth:+.1f} %, peak {max(k for _, k in memory)} KiB")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from pipeline.feeds import poll_feeds, sync_feeds
 from pipeline.feeds.config import FeedConfig, append_to_config, load_feed_config
 from pipeline.feeds.discover import discover_feed, feed_links_in_html
 from pipeline.feeds.parse import parse_feed
-from pipeline.feeds.poll import MAX_BACKOFF
+from pipeline.feeds.poll import MAX_BACKOFF, adaptive_wait
 from pipeline.urls import normalize_url
 
 NOW = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
@@ -59,6 +59,14 @@ feeds:
     ]
 
 
+def test_adaptive_is_on_by_default_and_set_by_defaults_or_per_feed(tmp_path: Path) -> None:
+    text = "feeds:\n  - {name: A, url: 'https://a.example/rss'}\n"
+    text += "  - {name: B, url: 'https://b.example/rss', adaptive: %s}\n"
+    assert [f.adaptive for f in load_feed_config(write_config(tmp_path, text % "false"))] == [True, False]
+    off = "defaults: {adaptive: false}\n" + text % "true"
+    assert [f.adaptive for f in load_feed_config(write_config(tmp_path, off))] == [False, True]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -79,6 +87,12 @@ feeds:
             "same url",
         ),
         ("sources: []\n", r"unknown top-level key"),
+        (
+            "feeds:\n  - {name: A, url: 'https://a.example/', adaptive: 'no'}\n",
+            r"feeds\[0\] \(A\): adaptive must be true or false, not 'no'",
+        ),
+        ("defaults: {adaptive: 1}\nfeeds: []\n", r"defaults: adaptive must be true or false, not 1"),
+        ("defaults: {interval: 1h}\nfeeds: []\n", r"'defaults' may hold adaptive, poll_interval, topics only"),
     ],
 )
 def test_bad_feed_config_names_the_place(tmp_path: Path, text: str, message: str) -> None:
@@ -96,6 +110,9 @@ def test_sync_feeds_upserts_and_never_deletes(conn: Any, tmp_path: Path) -> None
     assert sync_feeds(conn, path) == {"updated": 1, "removed": 1}
     rows = conn.execute("SELECT url, name, poll_interval_s, in_config FROM feeds ORDER BY url").fetchall()
     assert rows == [("https://a.example/rss", "A2", 86400, True), ("https://b.example/rss", "B", 3600, False)]
+    write_config(tmp_path, "feeds:\n  - {name: A2, url: 'https://a.example/rss', poll_interval: 1d, adaptive: false}\n")
+    assert sync_feeds(conn, path) == {"updated": 1}
+    assert conn.execute("SELECT adaptive FROM feeds WHERE name = 'A2'").fetchone()[0] is False
 
 
 def test_the_shipped_feeds_file_is_valid() -> None:
@@ -136,10 +153,11 @@ def test_poll_queues_new_entries_once_with_conditional_get(conn: Any, server: Fa
         "https://news.example/story": "Wrapped",
     }
     state = feed_state(conn, fid)
-    assert state["etag"] == '"v1"' and state["next_poll_at"] == NOW + timedelta(hours=1)
+    # A first poll has no publishing rate to go by: the next is a probe after the 60-s minimum.
+    assert state["etag"] == '"v1"' and state["next_poll_at"] == NOW + timedelta(minutes=1)
 
     # Not due yet: nothing is fetched. Due: the server answers 304 to the validator.
-    assert poll_feeds(conn, loopback_settings(), now=NOW + timedelta(minutes=5)) == {}
+    assert poll_feeds(conn, loopback_settings(), now=NOW + timedelta(seconds=30)) == {}
     assert poll_feeds(conn, loopback_settings(), now=NOW + timedelta(hours=2))["feeds_not_modified"] == 1
     assert server.requests[-1].headers.get("if-none-match") == '"v1"'
     assert conn.execute("SELECT count(*) FROM frontier").fetchone()[0] == 3
@@ -201,12 +219,12 @@ def test_failures_are_counted_by_kind_and_back_off_up_to_30_days(conn: Any, serv
     assert down["next_poll_at"] - last_poll == MAX_BACKOFF
     assert conn.execute("SELECT count(*) FROM feeds").fetchone()[0] == 3  # none dropped
 
-    # One success resets the count; the interval is the feed's own again.
+    # One success resets the count; the failure backoff is over.
     server.add("/down", Route(body=rss([("/ok", "ok", None)]), content_type="application/rss+xml"))
     poll_feeds(conn, loopback_settings(), now=now, feed_ids=[ids["down"]], force=True)
     down = feed_state(conn, ids["down"])
     assert down["failure_count"] == 0 and down["last_error"] is None and down["temp_failures"] == 12
-    assert down["next_poll_at"] == now + timedelta(hours=1)
+    assert down["next_poll_at"] == now + timedelta(minutes=1)  # its first success: a probe after the minimum
 
 
 def test_invalid_xml_that_still_has_items_is_read(conn: Any, server: FaultServer) -> None:
@@ -295,6 +313,102 @@ def test_real_feed_specialities(shared_corpus: Path) -> None:
     uol = parse_feed((root / "rss-parser/uolNoticias.rss").read_bytes(), url="https://uol.com.br/rss")
     assert all(e.published is not None and e.published.year == 2018 for e in uol.entries)  # "Seg, 24 Set 2018"
     assert uol.entries[0].published == datetime(2018, 9, 24, 22, 42, 40, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------- adaptive polling
+
+
+@pytest.mark.parametrize(
+    ("interval", "since", "new", "wait"),
+    [
+        (300, None, 50, 60),  # first poll: its entries are a backlog, not a rate; a probe gives the rate
+        (3600, None, 0, 60),
+        (300, 0.0, 5, 300),  # a rerun at the same instant observes nothing
+        (300, 300.0, 1, 150),  # one entry in 5 min: two polls per entry
+        (300, 300.0, 300, 60),  # one a second: never sooner than the minimum
+        (3600, 3600.0, 4, 450),
+        (300, 300.0, 0, 300),  # quiet at the configured interval: stays there
+        (300, 60.0, 0, 120),  # quiet after a busy spell: the wait doubles
+        (300, 120.0, 0, 240),
+        (300, 240.0, 0, 300),  # ... up to the configured interval, never beyond
+        (300, 20.0, 0, 60),  # a poll 20 s after the last (the nightly run beside a watcher): minimum
+        (3600, 7200.0, 1, 3600),  # slower than the interval: the interval
+    ],
+)
+def test_adaptive_wait_follows_the_publishing_rate_within_the_bounds(
+    interval: int, since: float | None, new: int, wait: int
+) -> None:
+    assert adaptive_wait(interval, since, new) == wait
+
+
+def test_adaptive_wait_stays_within_minimum_and_interval() -> None:
+    for interval in (60, 61, 300, 3600, 86400):
+        for since in (None, 0.5, 1.0, 59.0, 60.0, 299.0, 3600.0, 10**7):
+            for new in (0, 1, 2, 7, 1000):
+                assert min(60, interval) <= adaptive_wait(interval, since, new) <= interval
+
+
+def test_a_publishing_feed_is_polled_sooner_and_a_quiet_one_returns_to_its_interval(
+    conn: Any, server: FaultServer
+) -> None:
+    """Polls at the times the feeds fall due: the publishing feed's next poll comes sooner (down to the
+    60-s minimum); once it stops, the wait doubles back to its configured 5 minutes. A feed with
+    `adaptive` off, publishing the same, and a feed that never publishes stay at 5 minutes."""
+    published: list[tuple[str, str, str | None]] = [("/p/0", "p0", None)]
+
+    def feed(prefix: str) -> Route:  # the entries published so far, as links under `prefix`
+        def answer(_headers: dict[str, str]) -> Route:
+            items = [(link.replace("/p/", prefix), title, None) for link, title, _ in published]
+            return Route(body=rss(items), content_type="application/rss+xml")
+
+        return Route(dynamic=answer)
+
+    server.add("/busy", feed("/p/"))
+    server.add("/fixed", feed("/q/"))
+    server.add("/quiet", Route(body=rss([("/z/0", "z0", None)]), content_type="application/rss+xml", etag='"z"'))
+    busy, fixed, quiet = (
+        add_feed_row(conn, server.url(f"/{name}"), interval=300) for name in ("busy", "fixed", "quiet")
+    )
+    conn.execute("UPDATE feeds SET adaptive = false WHERE id = %s", (fixed,))
+    settings = loopback_settings()
+
+    def poll_at(seconds: int, publish: int = 0) -> dict[int, int]:
+        for _ in range(publish):
+            published.append((f"/p/{len(published)}", f"p{len(published)}", None))
+        poll_feeds(conn, settings, now=NOW + timedelta(seconds=seconds))
+        return {fid: int((feed_state(conn, fid)["next_poll_at"] - NOW).total_seconds()) for fid in (busy, fixed, quiet)}
+
+    # First polls: an adaptive feed is probed again after the minimum (a rate needs two polls).
+    assert poll_at(0) == {busy: 60, fixed: 300, quiet: 60}
+    assert poll_at(60) == {busy: 180, fixed: 300, quiet: 180}  # nothing new yet: the wait doubles
+    assert poll_at(180) == {busy: 420, fixed: 300, quiet: 420}  # 240 s
+    assert poll_at(300, publish=10) == {busy: 420, fixed: 600, quiet: 420}  # only fixed is due
+    assert poll_at(420) == {busy: 480, fixed: 600, quiet: 720}  # busy: 10 new in 240 s, the minimum
+    assert poll_at(480, publish=1) == {busy: 540, fixed: 600, quiet: 720}  # due: busy only
+    assert poll_at(540) == {busy: 660, fixed: 600, quiet: 720}  # nothing new: 120 s
+    assert poll_at(660) == {busy: 900, fixed: 960, quiet: 720}  # busy 240 s; fixed finds the 11th
+    waits = poll_at(960)  # all due, nothing new anywhere
+    assert waits == {busy: 1260, fixed: 1260, quiet: 1260}  # every one at its 5 minutes again
+    assert feed_state(conn, busy)["poll_wait_s"] == 300
+    assert conn.execute("SELECT count(*) FROM frontier WHERE url LIKE '%%/p/%%'").fetchone()[0] == 12
+
+
+def test_failure_backoff_wins_over_an_adaptive_wait(conn: Any, server: FaultServer) -> None:
+    items = [("/b/0", "0", None)]
+    server.add("/feed", Route(dynamic=lambda _h: Route(body=rss(items), content_type="application/rss+xml")))
+    fid = add_feed_row(conn, server.url("/feed"), interval=300)
+    settings = loopback_settings(retries=0)
+    poll_feeds(conn, settings, now=NOW)
+    items.extend((f"/b/{i}", str(i), None) for i in range(1, 30))
+    poll_feeds(conn, settings, now=NOW + timedelta(seconds=300))
+    assert feed_state(conn, fid)["poll_wait_s"] == 60
+    server.add("/feed", Route(body=b"", status=503))
+    for failures, at in enumerate((360, 660, 1260), start=1):  # 300 s, then 600 s, then 1200 s: never 60 s
+        poll_feeds(conn, settings, now=NOW + timedelta(seconds=at))
+        state = feed_state(conn, fid)
+        assert state["failure_count"] == failures
+        assert state["next_poll_at"] - (NOW + timedelta(seconds=at)) == timedelta(seconds=300 * 2 ** (failures - 1))
+        assert state["poll_wait_s"] == 300 * 2 ** (failures - 1)
 
 
 def test_feed_ids_poll_only_those(conn: Any, server: FaultServer) -> None:

@@ -61,17 +61,17 @@ def feeds_list(
     all_feeds: Annotated[bool, typer.Option("--all", help="Also feeds no longer in the feeds file.")] = False,
 ) -> None:
     """The feeds, with their last poll, failures and next poll."""
+    from pipeline.feeds.store import list_feeds
+
     with connection(current_settings()) as conn:
-        rows = conn.execute(
-            """SELECT id, name, url, in_config, poll_interval_s, last_status, failure_count,
-                      to_char(last_success_at, 'YYYY-MM-DD HH24:MI'), to_char(next_poll_at, 'YYYY-MM-DD HH24:MI')
-               FROM feeds WHERE in_config OR %s ORDER BY id""",
-            (all_feeds,),
-        ).fetchall()
+        rows = list_feeds(conn, include_removed=all_feeds)
     table = Table("id", "name", "url", "interval", "last status", "failures", "last success", "next poll")
-    for fid, name, url, in_config, interval, status, failures, success, next_poll in rows:
+    for fid, name, url, in_config, interval, adaptive, wait, status, failures, success, next_poll in rows:
         label = name if in_config else f"{name} [dim](removed)[/dim]"
-        table.add_row(str(fid), label, url, f"{interval // 60}m", str(status or ""), str(failures),
+        every = f"{interval // 60}m" + ("" if adaptive else " fixed")
+        if adaptive and wait is not None and wait < interval:  # polled sooner: the feed is publishing
+            every += f" (now {wait // 60}m{wait % 60:02d}s)"
+        table.add_row(str(fid), label, url, every, str(status or ""), str(failures),
                       success or "", next_poll or "due")  # fmt: skip
     out.print(table)
 

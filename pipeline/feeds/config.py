@@ -1,12 +1,16 @@
 """The feed list (`config/feeds.yaml`): loading, validation with errors naming file and line, and
 appending a discovered feed as text (comments kept).
 
-    defaults: {poll_interval: 1h}          # optional
+    defaults: {poll_interval: 1h, adaptive: true}   # optional
     feeds:
       - name: Example News – Middle East
         url: https://example.com/rss/middle-east.xml
         poll_interval: 30m                 # optional: seconds, or 90s / 30m / 2h / 1d
+        adaptive: false                    # optional: never poll sooner than poll_interval
         topics: [isis, syria]              # optional topic hints
+
+`poll_interval` is the longest wait between two polls of a feed; with `adaptive` (the default) a
+feed that keeps publishing is polled sooner, down to MIN_POLL_INTERVAL_S (pipeline/feeds/poll.py).
 """
 
 from __future__ import annotations
@@ -28,7 +32,10 @@ DEFAULT_POLL_INTERVAL_S = 3600
 MIN_POLL_INTERVAL_S = 60
 
 
-FEED_KEYS = frozenset({"name", "url", "poll_interval", "topics", "topic_hints"})
+FEED_KEYS = frozenset({"name", "url", "poll_interval", "adaptive", "topics", "topic_hints"})
+
+
+DEFAULT_KEYS = frozenset({"poll_interval", "adaptive", "topics"})
 
 
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
@@ -49,6 +56,7 @@ class FeedConfig:
     url: str
     poll_interval_s: int = DEFAULT_POLL_INTERVAL_S
     topic_hints: tuple[str, ...] = ()
+    adaptive: bool = True
 
 
 def parse_interval(value: Any, where: str) -> int:
@@ -61,6 +69,13 @@ def parse_interval(value: Any, where: str) -> int:
     if seconds < MIN_POLL_INTERVAL_S:
         raise ConfigError(f"{where}: poll_interval {value!r} is under the minimum of {MIN_POLL_INTERVAL_S}s")
     return seconds
+
+
+def parse_adaptive(value: Any, where: str) -> bool:
+    """`adaptive` must be a YAML boolean (true / false): a quoted "no" or a number is a mistake."""
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: adaptive must be true or false, not {value!r}")
+    return value
 
 
 def load_feed_config(path: Path) -> list[FeedConfig]:
@@ -82,8 +97,9 @@ def load_feed_config(path: Path) -> list[FeedConfig]:
     if unknown:
         raise ConfigError(f"{path}: unknown top-level key(s) {sorted(unknown)} (known: defaults, feeds)")
     defaults = data.get("defaults") or {}
-    if not isinstance(defaults, dict) or set(defaults) - {"poll_interval", "topics"}:
-        raise ConfigError(f"{path}: 'defaults' may hold poll_interval and topics only")
+    if not isinstance(defaults, dict) or set(defaults) - DEFAULT_KEYS:
+        raise ConfigError(f"{path}: 'defaults' may hold {', '.join(sorted(DEFAULT_KEYS))} only")
+    parse_adaptive(defaults.get("adaptive", True), f"{path}: defaults")
     lines = _feed_lines(root)
     feeds = [_feed_entry(item, defaults, f"{path}:{lines.get(i, '?')}: feeds[{i}]")
              for i, item in enumerate(data.get("feeds") or [])]  # fmt: skip
@@ -117,8 +133,9 @@ def _feed_entry(item: Any, defaults: dict[str, Any], where: str) -> FeedConfig:
     topics = item.get("topics", item.get("topic_hints", defaults.get("topics", [])))
     if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
         raise ConfigError(f"{where} ({item['name']}): topics must be a list of names")
+    adaptive = parse_adaptive(item.get("adaptive", defaults.get("adaptive", True)), f"{where} ({item['name']})")
     return FeedConfig(item["name"].strip(), url, parse_interval(interval, f"{where} ({item['name']})"),
-                      tuple(topics))  # fmt: skip
+                      tuple(topics), adaptive)  # fmt: skip
 
 
 def _check_unique(feeds: list[FeedConfig], path: Path) -> None:
@@ -139,6 +156,8 @@ def append_to_config(path: Path, feed: FeedConfig) -> bool:
     lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
     entry = [f"  - name: {json.dumps(feed.name, ensure_ascii=False)}", f"    url: {feed.url}",
              f"    poll_interval: {feed.poll_interval_s}"]  # fmt: skip
+    if not feed.adaptive:
+        entry.append("    adaptive: false")
     if feed.topic_hints:
         entry.append(f"    topics: {json.dumps(list(feed.topic_hints))}")
     head = next((i for i, line in enumerate(lines) if _FEEDS_KEY.match(line)), None)

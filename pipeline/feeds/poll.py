@@ -6,6 +6,12 @@ wrong content type, too large) or temporary (timeouts, 429, 5xx), and the next p
 exponentially up to `MAX_BACKOFF` (30 days). No feed is ever dropped: `newsflow status` lists the
 failing ones with their last error.
 
+Adaptive polling (`adaptive_wait`): after a successful poll, a feed's next poll is its configured
+`poll_interval` away (its quiet rate), or sooner when this poll found new entries: about two polls per
+entry at the rate just observed (time since the last successful poll / entries new), never sooner than
+`MIN_POLL_INTERVAL_S`. A poll that finds nothing new doubles the wait, back up to the configured
+interval. After a failure the backoff, a multiple of the configured interval, applies instead.
+
 `poll_feeds` works in the caller's connection and does not commit.
 """
 
@@ -19,6 +25,7 @@ from urllib.parse import urlsplit
 
 from pipeline.errors import Skip
 from pipeline.feeds import store
+from pipeline.feeds.config import MIN_POLL_INTERVAL_S
 from pipeline.feeds.parse import ParsedFeed, parse_feed
 from pipeline.feeds.store import FeedRow, due_feeds
 from pipeline.fetch.http import Fetcher, FetchError, FetchResult, LogRow, run_sync
@@ -83,6 +90,39 @@ def backoff_interval(poll_interval_s: int, failures: int, kind: str) -> timedelt
     factor = 4 if kind == "hard" else 2
     seconds = poll_interval_s * factor ** min(failures, 30)
     return min(timedelta(seconds=seconds), MAX_BACKOFF)
+
+
+POLLS_PER_ENTRY = 2  # a publishing feed is polled about twice per new entry it is seen to publish
+
+
+def adaptive_wait(
+    poll_interval_s: int, since_last_success_s: float | None, entries_new: int, *,
+    minimum_s: int = MIN_POLL_INTERVAL_S,
+) -> int:  # fmt: skip
+    """Seconds to the next poll of an adaptive feed after a successful poll, in [minimum_s,
+    poll_interval_s]: `since_last_success_s / (POLLS_PER_ENTRY * entries_new)` when this poll found
+    new entries (the feed's observed gap between entries, halved), twice the time since the last
+    success when it found none (backing off toward the configured interval). A feed's first poll
+    has no rate to observe (its entries are a backlog): the next one is a probe after the minimum,
+    which gives the rate, and a quiet feed is back at its interval after a few quiet polls. A poll at
+    the same instant as the last observes nothing: the configured interval."""
+    floor = min(minimum_s, poll_interval_s)
+    if since_last_success_s is None:
+        return floor
+    if since_last_success_s <= 0:
+        return poll_interval_s
+    if entries_new == 0:
+        return min(poll_interval_s, max(floor, round(2 * since_last_success_s)))
+    wanted = since_last_success_s / (POLLS_PER_ENTRY * entries_new)
+    return max(floor, min(poll_interval_s, round(wanted)))
+
+
+def next_wait(feed: FeedRow, now: datetime, entries_new: int) -> int:
+    """The wait before `feed`'s next poll after a successful one at `now`."""
+    if not feed.adaptive:
+        return feed.poll_interval_s
+    since = (now - feed.last_success_at).total_seconds() if feed.last_success_at is not None else None
+    return adaptive_wait(feed.poll_interval_s, since, entries_new)
 
 
 FeedOutcome = FetchResult | Skip | FetchError
@@ -176,7 +216,8 @@ def handle_feed_outcome(
     body_hash = hashlib.sha256(result.body).hexdigest() if result.body else None
     if result.not_modified or (body_hash is not None and body_hash == feed.last_body_hash):
         key = "not_modified" if result.not_modified else "unchanged"
-        store.record_success(conn, feed, result, now, body_hash=feed.last_body_hash, keep_validators=True)
+        store.record_success(conn, feed, result, now, body_hash=feed.last_body_hash, keep_validators=True,
+                             wait_s=next_wait(feed, now, 0))  # fmt: skip
         counts[f"feeds_{key}"] += 1
         return _log_row(feed, result, key), counts
     try:
@@ -186,7 +227,7 @@ def handle_feed_outcome(
     deferred = _queue_entries(conn, feed, parsed, window_end, counts)
     # Entries left for a later run must be seen again: then forget the validators and the hash.
     store.record_success(conn, feed, result, now, body_hash=None if deferred else body_hash, keep_validators=False,
-                    forget=deferred > 0)  # fmt: skip
+                         wait_s=next_wait(feed, now, counts["entries_new"]), forget=deferred > 0)  # fmt: skip
     counts["feeds_ok"] += 1
     if parsed.bozo:
         counts["feeds_malformed_but_read"] += 1
