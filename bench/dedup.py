@@ -1,6 +1,6 @@
 """Benchmark: the nightly incremental syndication path as the archive grows from 10k to 1M articles.
 
-    .venv/bin/python -P bench/dedup.py [--sizes 10000,100000,1000000] [--new 200] [--admin-url URL]
+    .venv/bin/python bench/dedup.py [--sizes 10000,100000,1000000] [--new 200] [--admin-url URL]
 
 Creates its own database (newsflow_bench_<pid>) on the local PostgreSQL, applies the migrations, and
 drops it at the end.
@@ -511,7 +511,7 @@ def brute_force(url: str, items: Sequence[tuple[Any, ...]]) -> float:
 
 
 def linker_subprocess(url: str, batch: int, baseline_new: int) -> dict[str, Any]:
-    cmd = [sys.executable, "-P", __file__, "--link-only", url, "--batch", str(batch)]
+    cmd = [sys.executable, __file__, "--link-only", url, "--batch", str(batch)]
     cmd += ["--baseline-new", str(baseline_new)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:

@@ -1,6 +1,6 @@
 """Bulk loads: COPY into a staging table and one merge per batch, beside the former row-by-row writes.
 
-    .venv/bin/python -P bench/load.py [--rows 20000] [--batch 500] [--repeat 3] [--admin-url URL]
+    .venv/bin/python bench/load.py [--rows 20000] [--batch 500] [--repeat 3] [--admin-url URL]
 
 Creates its own database (newsflow_bench_load_<pid>), applies the migrations, drops it at the end.
 For each table the same N rows are loaded both ways in the same run, in batches of `--batch` rows

@@ -1,7 +1,7 @@
 """Whole-pipeline throughput: a backfill of real pages into a fresh PostgreSQL database, beside plain
 `trafilatura.extract` over the same pages in the same run.
 
-    .venv/bin/python bench/pipeline.py [--pages N] [--workers 1,2] [--database-url URL]
+    .venv/bin/python bench/whole_pipeline.py [--pages N] [--workers 1,2] [--database-url URL]
 
 The pages are the shared extraction corpora (`$NEWSFLOW_EVAL_DATA/extraction`: aeb, then
 trafilatura-eval), written at bench time into one temporary WARC.gz (never into the repository).
