@@ -166,7 +166,7 @@ def is_ip(host: str) -> bool:
     return True
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)  # a batch's URLs repeat; a watcher's stream of new URLs must not grow it for long
 def source_of(url: str) -> str:
     """The outlet of a URL: its registered domain ('bbc.co.uk'), the address itself for an IP."""
     host = host_of(url) if "//" in url else url.lower().strip()

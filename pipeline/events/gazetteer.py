@@ -461,6 +461,7 @@ class StoredGazetteer(Gazetteer):
         if key not in self._names:
             if len(self._names) > NAME_CACHE:
                 self._names.clear()
+                self._places.clear()
             row = self._sql("SELECT ids FROM names WHERE key = ?", (key,)).fetchone()
             self._names[key] = self._place_list(row[0]) if row else None
         return self._names[key]
@@ -471,7 +472,8 @@ class StoredGazetteer(Gazetteer):
         return self._place_list(row[0]) if row else ()
 
 
-NAME_CACHE = 200_000  # names looked up and remembered by a process (most are misses: "The", "Monday")
+NAME_CACHE = 20_000  # names looked up and remembered by a process (most are misses: "The", "Monday"); small, so
+# that a long-running watcher's memory stays flat (the cache is cleared when full)
 
 
 def write_store(gazetteer: Gazetteer, path: Path) -> None:
