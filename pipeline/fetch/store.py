@@ -12,7 +12,7 @@ import hashlib
 import json
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -233,15 +233,13 @@ def store_raw_pages(
     pages: Sequence[Mapping[str, Any]],
     *,
     source: str,
-    detect_charset: Callable[[bytes], str | None] | None = None,
 ) -> list[tuple[int | None, bool]]:
     """Store many pages (each a mapping of `store_raw_page`'s keyword arguments) with one COPY and one
     merge. Per page, in order: (its raw page id, whether it was stored now), exactly as one
     `raw_page_id(url)` check then `store_raw_page` per page would give: a page whose URL (as given) is
     stored already, or was stored earlier in this call under that URL, is (id, False); an empty body is
     (None, True); any other is (id, True), the id of the row stored under its normalized URL (a row stored
-    earlier under the same normalized URL keeps its body). A page without a `charset` key gets
-    `detect_charset(body)` when it is to be stored (never for a page stored already)."""
+    earlier under the same normalized URL keeps its body). The caller sets each page's `charset`."""
     urls = [str(p["url"]) for p in pages]
     with conn.cursor() as cur:
         cur.execute("SELECT url, id FROM raw_pages WHERE url = ANY(%s)", (urls,))
@@ -256,7 +254,7 @@ def store_raw_pages(
         key = normalize_url(url)
         staged.add(key)
         headers = json.dumps(dict(page.get("headers") or {}))
-        charset = page.get("charset") if "charset" in page or detect_charset is None else detect_charset(body)
+        charset = page.get("charset")
         rows.append(
             (n, key, page.get("final_url"), page.get("status", 200), page.get("content_type", "text/html"),
              charset, headers, gzip.compress(body, compresslevel=RAW_PAGE_GZIP_LEVEL), hashlib.sha256(body).hexdigest(),
