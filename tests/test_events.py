@@ -372,3 +372,29 @@ def test_the_migration_keeps_existing_events(pg_admin_url, tmp_path):
     finally:
         with psycopg.connect(pg_admin_url, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.mark.parametrize("order", ["later_first", "earlier_first"])
+def test_two_reports_give_the_same_event_in_either_order(conn, order):
+    """Two outlets date one attack a day apart and name two nearby towns, and the watcher and the nightly
+    run may read them in either order: the event's date, place, type and key do not depend on it."""
+    first = _article(
+        conn,
+        "https://one.example/a",
+        "one.example",
+        "Islamic State militants killed 9 villagers in Fallujah on Wednesday, police said.",
+    )
+    second = _article(
+        conn,
+        "https://two.example/b",
+        "two.example",
+        "Islamic State gunmen killed 11 civilians in Fallujah on Tuesday, a local official said.",
+    )
+    ids = [first, second] if order == "earlier_first" else [second, first]
+    for article_id in ids:  # one at a time, as two runs would
+        extract_events(conn, [article_id])
+    rows = conn.execute("SELECT event_key, event_date, date_precision, place, killed FROM events").fetchall()
+    assert len(rows) == 1
+    key, day, precision, place, killed = rows[0]
+    assert (day, precision, place, killed) == (date(2026, 3, 10), "day", "Al Fallujah", 11)
+    assert key.split("|")[1] == "2026-03-10", key

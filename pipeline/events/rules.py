@@ -181,6 +181,30 @@ class EventFacts:
     country_code: str | None
 
 
+def event_key(event_type: str, when: EventDate, place_key: str | None) -> str:
+    """`type|date|place`, the date written to its precision (2026-03-10, 2026-03 or 2026)."""
+    day = when.day.isoformat() if when.day else "unknown"
+    if when.precision == "month" and when.day:
+        day = when.day.strftime("%Y-%m")
+    elif when.precision == "year" and when.day:
+        day = when.day.strftime("%Y")
+    return f"{event_type}|{day}|{place_key}"
+
+
+def date_wins(new: EventDate, stored: EventDate) -> bool:
+    """Whether a joining mention's date replaces the event's: a more precise date, or at the same precision
+    an earlier day. Either order of two reports then gives the same event."""
+    if new.day is None:
+        return False
+    if stored.day is None:
+        return True
+    rank_new, rank_stored = _DATE_RANK.get(new.precision, 9), _DATE_RANK.get(stored.precision, 9)
+    return rank_new < rank_stored or (rank_new == rank_stored and new.day < stored.day)
+
+
+_DATE_RANK = {"day": 0, "month": 1, "year": 2}
+
+
 @dataclass
 class Mention:
     event_type: str  # the ACLED event type: the merge family
@@ -196,12 +220,7 @@ class Mention:
 
     @property
     def key(self) -> str:
-        day = self.when.day.isoformat() if self.when.day else "unknown"
-        if self.when.precision == "month" and self.when.day:
-            day = self.when.day.strftime("%Y-%m")
-        elif self.when.precision == "year" and self.when.day:
-            day = self.when.day.strftime("%Y")
-        return f"{self.event_type}|{day}|{self.place.key}"
+        return event_key(self.event_type, self.when, self.place.key)
 
     @property
     def facts(self) -> EventFacts:

@@ -17,7 +17,16 @@ import psycopg
 
 from pipeline import db
 from pipeline.events.gazetteer import RANK
-from pipeline.events.rules import EXTRACTOR_VERSION, EventDate, EventFacts, Mention, mentions_in, same_event
+from pipeline.events.rules import (
+    EXTRACTOR_VERSION,
+    EventDate,
+    EventFacts,
+    Mention,
+    date_wins,
+    event_key,
+    mentions_in,
+    same_event,
+)
 from pipeline.runs import Counts
 
 CANDIDATES = """
@@ -56,7 +65,15 @@ UPDATE events SET place = %(place)s, country = %(country)s, country_code = %(cou
 WHERE id = %(id)s
 """
 
-REFINE_DATE = "UPDATE events SET event_date = %(date)s, date_precision = 'day' WHERE id = %(id)s"
+REFINE_DATE = "UPDATE events SET event_date = %(date)s, date_precision = %(precision)s WHERE id = %(id)s"
+
+# The key follows the event's date and place; it keeps its old key in the rare case that another event
+# (made before the two could be seen as one) holds the new one.
+REKEY = """
+UPDATE events SET event_key = %(key)s
+WHERE id = %(id)s AND NOT EXISTS (SELECT 1 FROM events WHERE event_key = %(key)s)
+"""
+SUB_TYPE = "UPDATE events SET sub_event_type = %(sub)s WHERE id = %(id)s AND sub_event_type > %(sub)s"
 
 MENTION_STAGE = ("ord", "event_id", "article_id", "sentence", "killed", "injured", "detained")
 MENTION_STAGE_TYPES = ("integer", "bigint", "bigint", "text", "integer", "integer", "integer")
@@ -114,11 +131,27 @@ def _event_for(conn: psycopg.Connection[Any], mention: Mention) -> tuple[int, bo
         return int(row[0]), True
     _, _, event_id, stored = min(found, key=lambda f: f[:3])
     conn.execute(JOIN_EVENT, {**values, "id": event_id})
-    if stored.geo_precision is None or RANK[mention.place.precision] < RANK[stored.geo_precision]:
+    # Which report's facts the event keeps does not depend on the order the reports arrive in: the more
+    # precise place and date win, and at equal precision the first place key in sort order, the earliest
+    # day and the first sub-event type in sort order.
+    conn.execute(SUB_TYPE, {**values, "id": event_id})
+    place_key, when = stored.place_key, stored.when
+    if _place_wins(mention, stored):
         conn.execute(REFINE_PLACE, {**values, "id": event_id})
-    if stored.when.precision != "day" and mention.when.precision == "day":
-        conn.execute(REFINE_DATE, {"date": mention.when.day, "id": event_id})
+        place_key = mention.place.key
+    if date_wins(mention.when, stored.when):
+        conn.execute(REFINE_DATE, {**values, "id": event_id})
+        when = mention.when
+    if (place_key, when) != (stored.place_key, stored.when):
+        conn.execute(REKEY, {"key": event_key(mention.event_type, when, place_key), "id": event_id})
     return event_id, False
+
+
+def _place_wins(mention: Mention, stored: EventFacts) -> bool:
+    if stored.geo_precision is None:
+        return True
+    new_rank, stored_rank = RANK[mention.place.precision], RANK[stored.geo_precision]
+    return new_rank < stored_rank or (new_rank == stored_rank and mention.place.key < (stored.place_key or "~"))
 
 
 def _values(mention: Mention) -> dict[str, Any]:
