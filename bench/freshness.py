@@ -40,10 +40,36 @@ DONE = """SELECT a.url FROM articles a JOIN article_classifications c ON c.artic
 
 
 def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):  # the process ended between listing and reading
+        pass
     return 0
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes below `pid` (the watcher's extraction pool and its resource tracker)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
+
+
+def tree_rss_kib(pid: int) -> tuple[int, int]:
+    """RSS of the watcher process alone and of it with its worker processes."""
+    own = rss_kib(pid)
+    return own, own + sum(rss_kib(child) for child in descendants(pid))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -90,7 +116,7 @@ def main() -> None:
     url = psycopg.conninfo.make_conninfo(admin_url, dbname=name)
     published: dict[str, float] = {}  # url -> wall time it appeared in its feed
     done: dict[str, float] = {}
-    memory: list[tuple[float, int]] = []
+    memory: list[tuple[float, int, int]] = []  # (seconds, watcher KiB, watcher and its workers KiB)
     stop = threading.Event()
     try:
         hosts = args.hosts + args.quiet_hosts
@@ -135,7 +161,7 @@ def main() -> None:
                         except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn):
                             pass  # the watcher has not applied the migrations yet (or not all of them)
                         if now - last_memory >= 10:
-                            memory.append((now - started, rss_kib(proc.pid)))
+                            memory.append((now - started, *tree_rss_kib(proc.pid)))
                             last_memory = now
                         if not thread.is_alive() and all(u in done for u in published):
                             break
@@ -169,18 +195,23 @@ def main() -> None:
                   f"p95 {percentile(halves[0], 0.95):.1f} s, {percentile(halves[1], 0.95):.1f} s")  # fmt: skip
     report_polls(polls, args)
     if memory:
-        first = memory[1][1] if len(memory) > 1 else memory[0][1]  # the first sample is before imports
-        print("RSS (KiB) over time: " + ", ".join(f"{t:.0f}s={kib}" for t, kib in memory))
-        if first:
-            settled = memory[len(memory) // 3][1]
-            print(f"RSS at 10 s {first} KiB, at a third {settled} KiB, last {memory[-1][1]} KiB; growth "
-                  f"from 10 s {100 * (memory[-1][1] - first) / first:+.1f} %, "
-                  f"after a third {100 * (memory[-1][1] - settled) / settled:+.1f} %")  # fmt: skip
-        started_up = next((kib for t, kib in memory if t >= 60), None)  # the models load in the first seconds
-        if started_up:
-            growth = 100 * (memory[-1][1] - started_up) / started_up
-            print(f"RSS at 1 min {started_up} KiB, last {memory[-1][1]} KiB: growth after start-up "
-                  f"{growth:+.1f} %, peak {max(k for _, k in memory)} KiB")  # fmt: skip
+        print("RSS (KiB) over time, watcher / with its workers: "
+              + ", ".join(f"{t:.0f}s={own}/{tree}" for t, own, tree in memory))  # fmt: skip
+        for label, column in (("watcher", 1), ("watcher and workers", 2)):
+            report_memory(label, [(row[0], int(row[column])) for row in memory])
+
+
+def report_memory(label: str, samples: list[tuple[float, int]]) -> None:
+    """Growth after start-up (from the first sample at 1 minute: the models load in the first seconds)
+    and over the last two thirds of the run."""
+    started_up = next((kib for t, kib in samples if t >= 60), None)
+    if not started_up:
+        return
+    last = samples[-1][1]
+    settled = samples[len(samples) // 3][1]
+    print(f"{label}: RSS at 1 min {started_up} KiB, at a third {settled} KiB, last {last} KiB, peak "
+          f"{max(k for _, k in samples)} KiB; growth after start-up {100 * (last - started_up) / started_up:+.1f} %, "
+          f"after a third {100 * (last - settled) / settled:+.1f} %")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from pipeline.extract.core import (
 from pipeline.extract.lines import boilerplate_kind, drop_repeated_block, drop_tail_contact
 from pipeline.extract.metadata import split_authors
 from pipeline.extract.scoring import aeb_score, snippet_score
-from pipeline.extract.store import load_site_profile, update_site_profile
+from pipeline.extract.store import load_site_profile, load_site_profiles, update_site_profile
 
 NOW = datetime(2025, 6, 20, 12, 0, tzinfo=UTC)
 NEWSFLOW = str(Path(sys.executable).parent / "newsflow")
@@ -380,6 +380,23 @@ def test_stored_site_profile_round_trip_is_idempotent(conn) -> None:
     after = conn.execute("SELECT sum(pages) FROM site_paragraphs WHERE source = 'example.com'").fetchone()[0]
     assert after > before
 
+
+
+def test_the_part_of_a_profile_a_batch_loads_gives_what_the_whole_profile_gives(conn) -> None:
+    """The pipeline loads only the page ids and paragraph keys a batch's pages consult (its cost does not
+    grow with the site's history): counting and filtering those pages agrees with the whole profile."""
+    pages = [html for html, _ in _site_pages()]
+    texts = [unfiltered_text(page) for page in pages]
+    other = "A separate paragraph about the weather in Mosul that only this one page of the site printed."
+    update_site_profile(conn, "example.com", [*texts[:2], other])
+    whole = load_site_profile(conn, "example.com")
+    (part,) = load_site_profiles(conn, {"example.com": texts[1:]}).values()
+    assert whole is not None and part is not None
+    assert len(part.counts) < len(whole.counts)  # the paragraph of the third page only is not loaded
+    for text in texts[1:]:
+        assert part.filter(text) == whole.filter(text)
+    assert [part.copy().add_page(t) for t in texts[1:]] == [whole.copy().add_page(t) for t in texts[1:]]
+    assert load_site_profiles(conn, {"other.example": texts}) == {"other.example": None}
 
 # ---------------------------------------------------------------- scoring
 

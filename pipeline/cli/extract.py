@@ -7,7 +7,6 @@ import json
 import sys
 import zlib
 from collections import Counter
-from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +17,7 @@ from rich.table import Table
 
 from pipeline.cli.common import err, out
 from pipeline.errors import NewsflowError, Skip
-from pipeline.extract.boilerplate import SiteProfile
+from pipeline.extract.core import SiteLoader
 from pipeline.extract.decode import MAX_HTML_BYTES
 
 
@@ -49,10 +48,10 @@ def read_html_file(path: Path) -> bytes:
     return data
 
 
-def _profile_loader(stack: ExitStack) -> Callable[[str], SiteProfile | None] | None:
+def _profile_loader(stack: ExitStack) -> SiteLoader | None:
     """Loads stored site profiles when a database is configured; None (and a note) otherwise."""
     from pipeline.db import connect
-    from pipeline.extract.store import load_site_profile
+    from pipeline.extract.store import load_site_profiles
     from pipeline.settings import load_settings
 
     settings = load_settings()
@@ -63,7 +62,7 @@ def _profile_loader(stack: ExitStack) -> Callable[[str], SiteProfile | None] | N
     except NewsflowError as exc:
         err.print(f"[yellow]stored site profiles not used: {exc}[/]")
         return None
-    return lambda source: load_site_profile(conn, source)
+    return lambda texts_of: load_site_profiles(conn, texts_of)
 
 
 def extract_command(

@@ -20,7 +20,7 @@ import psycopg
 
 from pipeline.errors import ItemFailed, Skip
 from pipeline.extract import store
-from pipeline.extract.core import EXTRACTOR_VERSION, Extraction, extract_many, site_key, text_length
+from pipeline.extract.core import EXTRACTOR_VERSION, Extraction, extract_many, text_length
 from pipeline.fetch.store import RawPage, load_raw_pages
 from pipeline.runs import Counts
 from pipeline.settings import Settings
@@ -110,10 +110,9 @@ def extract_batch(conn: psycopg.Connection[Any], settings: Settings, raw_page_id
             outcomes[raw_id] = page  # a corrupt stored body
         else:
             pages.append(page)
-    preloaded = store.load_site_profiles(conn, [site_key(p.final_url or p.url) for p in pages])
     results = extract_many(
         [(p.body, p.final_url or p.url) for p in pages],
-        sites=lambda source: preloaded[source] if source in preloaded else store.load_site_profile(conn, source),
+        sites=lambda texts_of: store.load_site_profiles(conn, texts_of),
         charsets=[p.charset for p in pages],
         workers=settings.extract_workers,
     )

@@ -120,6 +120,8 @@ def _extract_unfiltered(tree: HtmlElement, url: str | None, now: datetime) -> Ex
 
 
 Unfiltered = Extraction | Skip | ItemFailed
+# Loads the stored profiles that a batch's pages consult, given their unfiltered texts by site.
+SiteLoader = Callable[[Mapping[str, Sequence[str]]], Mapping[str, SiteProfile | None]]
 Item = tuple[str | bytes, str | None, str | None, datetime]  # (page, URL, charset, now): one page's work
 
 
@@ -230,7 +232,7 @@ def extract_ahead(
 def extract_many(
     pages: Sequence[tuple[str | bytes, str | None]],
     *,
-    sites: Mapping[str, SiteProfile] | Callable[[str], SiteProfile | None] | None = None,
+    sites: Mapping[str, SiteProfile] | SiteLoader | None = None,
     now: datetime | None = None,
     tick: Callable[[int], None] | None = None,
     charsets: Sequence[str | None] | None = None,
@@ -238,28 +240,32 @@ def extract_many(
 ) -> list[Extraction | Skip | ItemFailed]:
     """Extract several pages, learning each site's boilerplate from the given pages of that site
     (grouped by the registered domain of the page's URL, else of its canonical URL) plus the stored
-    profile of that site: `sites` maps a site to its profile, or is a function that loads it (e.g.
-    `lambda source: load_site_profile(conn, source)`). Each page is parsed and run through trafilatura once; a
-    page's result is a Skip when it cannot be extracted, an ItemFailed when extracting it raised an
-    error no rule foresaw (that page alone fails). `charsets`, one per page, are the charsets found
-    when the pages were fetched (bytes are decoded with them). With `workers` > 1 the pages are parsed
-    and run through trafilatura in that many processes (`parallel`); site profiles are then learned
-    and applied here, over the whole batch, so the results do not depend on `workers`."""
+    profile of that site: `sites` maps a site to its profile, or is a function that loads the profiles
+    for the batch's unfiltered texts by site (e.g. `lambda texts_of: load_site_profiles(conn, texts_of)`).
+    Each page is parsed and run through trafilatura once; a page's result is a Skip when it cannot be
+    extracted, an ItemFailed when extracting it raised an error no rule foresaw (that page alone fails).
+    `charsets`, one per page, are the charsets found when the pages were fetched (bytes are decoded with
+    them). With `workers` > 1 the pages are parsed and run through trafilatura in that many processes
+    (`parallel`); site profiles are then learned and applied here, over the whole batch, so the results
+    do not depend on `workers`."""
     when = now or datetime.now(UTC)
     if charsets is not None and len(charsets) != len(pages):
         raise ValueError(f"{len(charsets)} charsets for {len(pages)} pages")
     items = [(html, url, charsets[i] if charsets is not None else None, when) for i, (html, url) in enumerate(pages)]
     raw = map_chunked(unfiltered_chunk, items, workers, tick=tick, key=_page_key)
-    lookup = sites.get if isinstance(sites, Mapping) else sites
-    profiles: dict[str, SiteProfile] = {}
+    texts_of: dict[str, list[str]] = {}
     for item in raw:
-        if isinstance(item, Extraction):
-            key = site_key(item.url or item.canonical_url)
-            if not key:
-                continue
-            if key not in profiles:
-                stored = lookup(key) if lookup else None
-                profiles[key] = stored.copy() if stored else SiteProfile()
+        if isinstance(item, Extraction) and (key := site_key(item.url or item.canonical_url)):
+            texts_of.setdefault(key, []).append(item.text)
+    stored: Mapping[str, SiteProfile | None] = {}
+    if sites is not None and texts_of:
+        stored = sites if isinstance(sites, Mapping) else sites(texts_of)
+    profiles: dict[str, SiteProfile] = {}
+    for key in texts_of:
+        found = stored.get(key)
+        profiles[key] = found.copy() if found else SiteProfile()
+    for item in raw:  # in the batch's order: a page counts the pages before it
+        if isinstance(item, Extraction) and (key := site_key(item.url or item.canonical_url)):
             profiles[key].add_page(item.text)
     results: list[Extraction | Skip | ItemFailed] = []
     for item in raw:

@@ -4,7 +4,8 @@ per-site boilerplate profiles (`site_profile_pages`, `site_paragraphs`).
 Articles of a batch are loaded with one COPY into a staging table and one `INSERT ... ON CONFLICT`
 merge. `update_site_profile(conn, source, texts)` counts new pages of a source (pages already
 counted, or other versions of a counted story, are left out, so reruns change nothing);
-`load_site_profile(conn, source)` gives the `SiteProfile` to pass to `extract(..., site=profile)`.
+`load_site_profiles(conn, texts_of)` gives, for a batch's pages, the part of each site's `SiteProfile`
+that those pages consult (`load_site_profile(conn, source)`: the whole of one).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import psycopg
 
 from pipeline import db
 from pipeline.errors import DatabaseError
-from pipeline.extract.boilerplate import SiteProfile, page_id, paragraph_key, word_count
+from pipeline.extract.boilerplate import SiteProfile, page_id, page_keys, paragraph_key, word_count
 from pipeline.extract.core import EXTRACTOR_VERSION
 
 # Paragraphs seen on a single page are kept this long waiting for a second sighting.
@@ -26,30 +27,68 @@ EXAMPLE_CHARS = 300
 
 
 def load_site_profile(conn: psycopg.Connection[Any], source: str) -> SiteProfile | None:
-    """The stored profile of `source`, or None when no page of it was counted yet."""
-    return load_site_profiles(conn, [source])[source]
-
-
-def load_site_profiles(conn: psycopg.Connection[Any], sources: Sequence[str]) -> dict[str, SiteProfile | None]:
-    """The stored profile of each source (None: no page of it counted yet), in two queries."""
-    wanted = sorted(set(sources))
-    page_ids: dict[str, set[str]] = {}
-    paragraphs: dict[str, list[tuple[str, int, int]]] = {}
+    """The whole stored profile of `source` (every page id and paragraph: for inspection and one-off
+    extraction), or None when no page of it was counted yet. The pipeline loads only the part its
+    pages consult (`load_site_profiles`)."""
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT source, page_id FROM site_profile_pages WHERE source = ANY(%s)", (wanted,))
-            for source, page in cur.fetchall():
-                page_ids.setdefault(source, set()).add(page)
+            cur.execute("SELECT page_id FROM site_profile_pages WHERE source = %s", (source,))
+            page_ids = {r[0] for r in cur.fetchall()}
+            if not page_ids:
+                return None
             cur.execute(
-                "SELECT source, para_key, pages, words FROM site_paragraphs WHERE source = ANY(%s)"
+                "SELECT para_key, pages, words FROM site_paragraphs WHERE source = %s"
                 " AND (pages > 1 OR last_seen > now() - make_interval(days => %s))",
-                (sorted(page_ids), SINGLE_SIGHTING_DAYS),
+                (source, SINGLE_SIGHTING_DAYS),
             )
-            for source, key, pages, words in cur.fetchall():
-                paragraphs.setdefault(source, []).append((key, pages, words))
+            return _profile(page_ids, cur.fetchall())
+    except psycopg.Error as exc:
+        raise DatabaseError(f"cannot load the site profile of {source[:200]}: {exc}") from exc
+
+
+# The part of the profiles that some pages consult: their own page ids and paragraph keys. A join with
+# the (source, key) pairs walks the primary keys, so the cost follows the batch, not the site's history.
+KNOWN_SOURCES = """
+SELECT s FROM unnest(%s::text[]) s WHERE EXISTS (SELECT 1 FROM site_profile_pages p WHERE p.source = s)
+"""
+PAGES_OF = """
+SELECT p.source, p.page_id FROM site_profile_pages p
+JOIN unnest(%s::text[], %s::text[]) AS w(source, page_id) USING (source, page_id)
+"""
+PARAGRAPHS_OF = """
+SELECT p.source, p.para_key, p.pages, p.words FROM site_paragraphs p
+JOIN unnest(%s::text[], %s::text[]) AS w(source, para_key) USING (source, para_key)
+WHERE p.pages > 1 OR p.last_seen > now() - make_interval(days => %s)
+"""
+
+
+def load_site_profiles(
+    conn: psycopg.Connection[Any], texts_of: Mapping[str, Sequence[str]]
+) -> dict[str, SiteProfile | None]:
+    """For each source, the part of its stored profile that these pages (their unfiltered texts) consult:
+    their page ids and paragraph keys (None: no page of the source counted yet). Counting these pages
+    into it (`SiteProfile.add_page`) and filtering them (`SiteProfile.filter`) give what the whole
+    profile gives, at a cost that does not grow with the site's history; its `pages` is not the site's."""
+    wanted = sorted(texts_of)
+    pages = sorted({(source, page_id(t)) for source in wanted for t in texts_of[source] if t})
+    keys = sorted({(source, key) for source in wanted for t in texts_of[source] if t for key in page_keys(t)})
+    page_ids: dict[str, set[str]] = {}
+    rows: dict[str, list[tuple[str, int, int]]] = {}
+    try:
+        with conn.cursor() as cur:
+            cur.execute(KNOWN_SOURCES, (wanted,))
+            known = {r[0] for r in cur.fetchall()}
+            if known and pages:
+                cur.execute(PAGES_OF, _columns(pages, 2))
+                for source, page in cur.fetchall():
+                    page_ids.setdefault(source, set()).add(page)
+            if known and keys:
+                cur.execute(PARAGRAPHS_OF, (*_columns(keys, 2), SINGLE_SIGHTING_DAYS))
+                for source, key, count, words in cur.fetchall():
+                    rows.setdefault(source, []).append((key, count, words))
     except psycopg.Error as exc:
         raise DatabaseError(f"cannot load the site profiles of {', '.join(wanted)[:200]}: {exc}") from exc
-    return {source: _profile(page_ids[source], paragraphs.get(source, [])) if source in page_ids else None
+    return {source: _profile(page_ids.get(source, set()), rows.get(source, [])) if source in known else None
             for source in wanted}  # fmt: skip
 
 
@@ -108,7 +147,7 @@ def update_site_profiles(conn: psycopg.Connection[Any], texts_of: Mapping[str, S
             cur.execute(
                 "SELECT pg_advisory_xact_lock(hashtext('site_profile:' || s)) FROM unnest(%s::text[]) s", (sources,)
             )  # unnest keeps the array's (sorted) order
-            profiles = load_site_profiles(conn, sources)
+            profiles = load_site_profiles(conn, texts_of)
             for source in sources:
                 profile = profiles[source] or SiteProfile()
                 added = [t for t in texts_of[source] if t and profile.add_page(t)]
