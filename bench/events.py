@@ -19,13 +19,12 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from pipeline.extraction.evaluate import load_dataset, read_page
-
 from pipeline.errors import ConfigError, Skip
 from pipeline.events.config import load_config
 from pipeline.events.gazetteer import load_gazetteer
 from pipeline.events.rules import mentions_in
 from pipeline.extract import extract
+from pipeline.extract.evaluate import load_dataset, read_page
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -398,3 +398,25 @@ def test_two_reports_give_the_same_event_in_either_order(conn, order):
     key, day, precision, place, killed = rows[0]
     assert (day, precision, place, killed) == (date(2026, 3, 10), "day", "Al Fallujah", 11)
     assert key.split("|")[1] == "2026-03-10", key
+
+
+def test_a_dated_report_joins_an_event_known_only_to_its_month(conn):
+    """An event first known only to its month (dated by its first day) is still found by a later report
+    that gives the day, weeks after that first day; the event takes the day."""
+    first = _article(
+        conn,
+        "https://one.example/a",
+        "one.example",
+        "Islamic State militants killed 9 villagers in Fallujah last month, police said.",
+    )
+    second = _article(
+        conn,
+        "https://two.example/b",
+        "two.example",
+        "Islamic State militants killed 9 villagers in Fallujah on Feb. 20, police said.",
+    )
+    extract_events(conn, [first])
+    assert conn.execute("SELECT event_date, date_precision FROM events").fetchall() == [(date(2026, 2, 1), "month")]
+    counts = extract_events(conn, [second])
+    assert counts["events_joined"] == 1, counts
+    assert conn.execute("SELECT event_date, date_precision FROM events").fetchall() == [(date(2026, 2, 20), "day")]

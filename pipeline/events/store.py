@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -29,10 +28,14 @@ from pipeline.events.rules import (
 )
 from pipeline.runs import Counts
 
+# The events whose dates can agree with a mention's span [first, last]: those dated in the span's days
+# (± 1), and those known only to the month or the year, dated by their first day, up to a year before.
 CANDIDATES = """
 SELECT id, event_type, event_date, date_precision, lat, lon, geo_precision, place_key, country_code
 FROM events
-WHERE event_type = %s AND event_date BETWEEN %s AND %s
+WHERE event_type = %(type)s
+  AND (event_date BETWEEN %(first)s - 1 AND %(last)s + 1
+       OR (date_precision <> 'day' AND event_date BETWEEN %(first)s - 367 AND %(last)s + 1))
 ORDER BY id
 """
 
@@ -116,9 +119,7 @@ def _event_for(conn: psycopg.Connection[Any], mention: Mention) -> tuple[int, bo
     assert span is not None  # rules drop undated mentions
     facts = mention.facts
     found = []
-    for row in conn.execute(
-        CANDIDATES, (mention.event_type, span[0] - timedelta(days=367), span[1] + timedelta(days=1))
-    ):
+    for row in conn.execute(CANDIDATES, {"type": mention.event_type, "first": span[0], "last": span[1]}):
         event_id, family, day, precision, lat, lon, geo_precision, place_key, country_code = row
         stored = EventFacts(family, EventDate(day, precision), lat, lon, geo_precision, place_key, country_code)
         if same_event(facts, stored):

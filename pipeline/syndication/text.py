@@ -159,8 +159,10 @@ _DIGITS: dict[int, str | None] = {
 SCRIPT_FOLD = str.maketrans({**_ARABIC, **_DIGITS})
 _INNER = re.compile(r"['.,]")
 _DIGITS_THEN_LETTERS = re.compile(r"^(\d+)([a-z]+)$")
-# Per-process caches of word normalization and token hashes (cleared when they reach CACHE_WORDS).
-CACHE_WORDS = 1_000_000
+# Per-process caches of word normalization and token hashes (cleared when they reach CACHE_WORDS). A news
+# stream's vocabulary keeps growing (names, numbers, misspellings): 100k words (~15 MB per cache) hold
+# the frequent ones, where 1M would let a long-running process grow by ~150 MB per cache.
+CACHE_WORDS = 100_000
 _WORD_CACHE: dict[str, tuple[str, ...]] = {}
 _HASH_CACHE: dict[str, int] = {}
 
