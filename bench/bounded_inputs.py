@@ -9,6 +9,7 @@ the ordinary page's.
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import subprocess
 import sys
@@ -41,6 +42,7 @@ def write_inputs(folder: Path) -> tuple[Path, Path]:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         page, bomb = write_inputs(Path(tmp))
         base, attack = peak_mb(page), peak_mb(bomb)

@@ -22,6 +22,7 @@ from pipeline.classify import (
 )
 from pipeline.classify.keywords import KeywordMatcher, expand
 from pipeline.classify.models import RULES_VERSION
+from pipeline.classify.store import claim_unclassified, forget_labels, mark_stale, unclassified_count
 from pipeline.jobs.maintenance import reclassify
 from pipeline.settings import load_settings
 
@@ -282,6 +283,32 @@ def test_classify_articles_stores_labels_idempotently(conn: psycopg.Connection[A
     conn.commit()
     assert again["changed"] == 0 and again["labels"] == first["labels"]
     assert conn.execute("SELECT * FROM article_topics ORDER BY 1, 2").fetchall() == before
+
+
+def test_the_classify_claim_follows_the_state_and_a_new_taxonomy_marks_once(conn: psycopg.Connection[Any]) -> None:
+    """The claim reads `classify_state` (not a join of every article with its labels): new articles are
+    pending, labelled ones done, changed text pending again; a new classifier version or taxonomy marks
+    the articles labelled by another one pending once, and then costs a read of one row."""
+    ids = add_articles(conn, ARCHIVE)
+    taxonomy = load_taxonomy(DEFAULT)
+    assert claim_unclassified(conn, RULES_VERSION, taxonomy.hash, 10) == sorted(ids.values())
+    assert unclassified_count(conn)[0] == 3
+    classify_articles(conn, list(ids.values()), DEFAULT)
+    conn.commit()
+    assert claim_unclassified(conn, RULES_VERSION, taxonomy.hash, 10) == []
+    assert unclassified_count(conn)[0] == 0
+    forget_labels(conn, [ids["market"]])
+    assert claim_unclassified(conn, RULES_VERSION, taxonomy.hash, 10) == [ids["market"]]
+    classify_articles(conn, [ids["market"]], DEFAULT)
+    conn.commit()
+    assert mark_stale(conn, RULES_VERSION, "another-taxonomy") == 3
+    assert mark_stale(conn, RULES_VERSION, "another-taxonomy") == 0, "marked once per change"
+    conn.commit()
+    assert claim_unclassified(conn, RULES_VERSION, "another-taxonomy", 2) == sorted(ids.values())[:2]
+    conn.rollback()
+    assert unclassified_count(conn)[0] == 3
+    # Back to the first taxonomy before anything was relabelled: the articles stay pending until labelled.
+    assert claim_unclassified(conn, RULES_VERSION, taxonomy.hash, 10) == sorted(ids.values())
 
 
 def test_reclassify_after_a_taxonomy_edit(conn: psycopg.Connection[Any], database_url: str, tmp_path: Path) -> None:

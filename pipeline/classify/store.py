@@ -176,6 +176,7 @@ def _store_decisions(
     rows = [(aid, lab.relevant, version, taxonomy_hash) for aid, lab in zip(ids, labels, strict=True)]
     db.copy_merge(cur, "article_classifications", DECISION_COLUMNS, rows, MERGE_DECISIONS)
     cur.execute(UPDATE_RELEVANT)
+    cur.execute("UPDATE articles SET classify_state = 'done' WHERE id = ANY(%s) AND classify_state <> 'done'", (ids,))
 
 
 def stale_article_ids(
@@ -211,19 +212,50 @@ def drop_unused_topics(conn: psycopg.Connection[Any], taxonomy: Taxonomy) -> int
         return max(cur.rowcount, 0)
 
 
+# Articles labelled by another classifier version or taxonomy go back to pending; done once per change
+# of the pair, which `classifier_current` remembers.
+MARK_STALE = """
+UPDATE articles a SET classify_state = 'pending'
+FROM article_classifications c
+WHERE c.article_id = a.id AND a.classify_state = 'done'
+  AND (c.classifier_version <> %(version)s OR c.taxonomy_hash <> %(hash)s)
+"""
+SET_CURRENT = """
+INSERT INTO classifier_current (only_row, classifier_version, taxonomy_hash) VALUES (true, %(version)s, %(hash)s)
+ON CONFLICT (only_row) DO UPDATE SET classifier_version = EXCLUDED.classifier_version,
+    taxonomy_hash = EXCLUDED.taxonomy_hash, since = now()
+"""
+
+
+def mark_stale(conn: psycopg.Connection[Any], version: str, taxonomy_hash: str) -> int:
+    """When the archive was last marked for another classifier version or taxonomy, mark the articles
+    labelled by another one pending (in the caller's transaction). Returns how many were marked; a read of
+    one row when nothing changed."""
+    current = "SELECT classifier_version, taxonomy_hash FROM classifier_current"
+    row = conn.execute(current).fetchone()
+    if row is not None and tuple(row) == (version, taxonomy_hash):
+        return 0
+    conn.execute("LOCK TABLE classifier_current IN EXCLUSIVE MODE")  # one marker at a time; readers go on
+    row = conn.execute(current).fetchone()
+    if row is not None and tuple(row) == (version, taxonomy_hash):
+        return 0
+    params = {"version": version, "hash": taxonomy_hash}
+    marked = conn.execute(MARK_STALE, params).rowcount
+    conn.execute(SET_CURRENT, params)
+    return max(marked, 0)
+
+
 def claim_unclassified(
     conn: psycopg.Connection[Any], version: str, taxonomy_hash: str, limit: int, *, exclude: Sequence[int] = ()
 ) -> list[int]:
     """Lock up to `limit` articles whose labels are missing or stale, in the caller's transaction (SKIP
     LOCKED: articles another process is labelling are left to it)."""
+    mark_stale(conn, version, taxonomy_hash)
     rows = conn.execute(
-        """SELECT a.id FROM articles a
-           LEFT JOIN article_classifications c ON c.article_id = a.id
-           WHERE (c.article_id IS NULL OR c.classifier_version <> %s OR c.taxonomy_hash <> %s)
-             AND NOT (a.id = ANY(%s))
-           ORDER BY a.id LIMIT %s
-           FOR UPDATE OF a SKIP LOCKED""",
-        (version, taxonomy_hash, list(exclude), limit),
+        """SELECT id FROM articles WHERE classify_state = 'pending' AND NOT (id = ANY(%s))
+           ORDER BY id LIMIT %s
+           FOR UPDATE SKIP LOCKED""",
+        (list(exclude), limit),
     ).fetchall()
     return [int(r[0]) for r in rows]
 
@@ -231,13 +263,12 @@ def claim_unclassified(
 def forget_labels(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> None:
     """Make these articles' labels stale (their text changed): the classify stage labels them again."""
     conn.execute("DELETE FROM article_classifications WHERE article_id = ANY(%s)", (list(article_ids),))
+    conn.execute("UPDATE articles SET classify_state = 'pending' WHERE id = ANY(%s)", (list(article_ids),))
 
 
 def unclassified_count(conn: psycopg.Connection[Any]) -> tuple[int, Any]:
-    """Articles with no labels yet, and when the oldest of them was stored."""
-    row = conn.execute(
-        """SELECT count(*), min(a.created_at) FROM articles a
-           WHERE NOT EXISTS (SELECT 1 FROM article_classifications c WHERE c.article_id = a.id)"""
-    ).fetchone()
+    """Articles waiting for labels (new, changed, or labelled by another classifier or taxonomy), and
+    when the oldest of them was stored."""
+    row = conn.execute("SELECT count(*), min(created_at) FROM articles WHERE classify_state = 'pending'").fetchone()
     assert row is not None
     return int(row[0]), row[1]
