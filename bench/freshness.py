@@ -18,6 +18,7 @@ is dropped at the end.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import subprocess
@@ -87,6 +88,14 @@ def feed_polls(site: LoopSite, started: float) -> list[list[float]]:
     return [sorted(by_host[host.address]) for host in site.hosts]
 
 
+def host_gaps(site: LoopSite) -> list[float]:
+    """Every gap between two requests to one host (any path), as the site's server threads saw them."""
+    by_host: dict[str, list[float]] = {}
+    for address, _, at in list(site.log):
+        by_host.setdefault(address, []).append(at)
+    return [b - a for times in by_host.values() for a, b in itertools.pairwise(sorted(times))]
+
+
 def report_polls(polls: list[list[float]], args: argparse.Namespace) -> None:
     """Polls per feed and the median wait between two polls, publishing feeds apart from quiet ones."""
     for label, group in (("publishing", polls[: args.hosts]), ("quiet", polls[args.hosts :])):
@@ -116,7 +125,9 @@ def main() -> None:
     url = psycopg.conninfo.make_conninfo(admin_url, dbname=name)
     published: dict[str, float] = {}  # url -> wall time it appeared in its feed
     done: dict[str, float] = {}
-    memory: list[tuple[float, int, int]] = []  # (seconds, watcher KiB, watcher and its workers KiB)
+    memory: list[tuple[float, int, int]] = []
+    politeness: list[float] = []  # gaps between two requests to one host
+    served_twice = 0  # (seconds, watcher KiB, watcher and its workers KiB)
     stop = threading.Event()
     try:
         hosts = args.hosts + args.quiet_hosts
@@ -172,6 +183,8 @@ def main() -> None:
                 proc.wait(timeout=60)
                 log.close()
             polls = feed_polls(site, started)
+            politeness = host_gaps(site)
+            served_twice = sum(1 for n in site.page_requests().values() if n > 1)
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
@@ -194,6 +207,13 @@ def main() -> None:
                   f"{statistics.median(halves[0]):.1f} s, {statistics.median(halves[1]):.1f} s; "
                   f"p95 {percentile(halves[0], 0.95):.1f} s, {percentile(halves[1], 0.95):.1f} s")  # fmt: skip
     report_polls(polls, args)
+    if politeness:
+        # The times are taken in the site's server threads, which the watcher's load delays a little:
+        # a gap below the delay by a few ms is the server's scheduling, well below it the client's fault.
+        short = sum(1 for gap in politeness if gap < 0.75 * args.delay)
+        print(f"politeness: {len(politeness)} gaps measured, smallest "
+              f"{min(politeness):.3f} s between two requests to one host (delay {args.delay} s), {short} under "
+              f"0.75 x the delay; pages served more than once: {served_twice}")  # fmt: skip
     if memory:
         print("RSS (KiB) over time, watcher / with its workers: "
               + ", ".join(f"{t:.0f}s={own}/{tree}" for t, own, tree in memory))  # fmt: skip
