@@ -381,7 +381,6 @@ def test_stored_site_profile_round_trip_is_idempotent(conn) -> None:
     assert after > before
 
 
-
 def test_the_part_of_a_profile_a_batch_loads_gives_what_the_whole_profile_gives(conn) -> None:
     """The pipeline loads only the page ids and paragraph keys a batch's pages consult (its cost does not
     grow with the site's history): counting and filtering those pages agrees with the whole profile."""
@@ -397,6 +396,7 @@ def test_the_part_of_a_profile_a_batch_loads_gives_what_the_whole_profile_gives(
         assert part.filter(text) == whole.filter(text)
     assert [part.copy().add_page(t) for t in texts[1:]] == [whole.copy().add_page(t) for t in texts[1:]]
     assert load_site_profiles(conn, {"other.example": texts}) == {"other.example": None}
+
 
 # ---------------------------------------------------------------- scoring
 
