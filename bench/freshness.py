@@ -200,6 +200,13 @@ def main() -> None:
         print(f"baseline (poll interval bound): mean wait {args.poll / 2:.0f} s, worst {args.poll} s; "
               f"median/mean-wait = {median / (args.poll / 2):.2f}, p95/interval = {p95 / args.poll:.2f}")  # fmt: skip
         print(f"sustained rate {len(lags) / span:.2f} items/s (offered {args.rate}/s)")
+        # Items made queryable per second in the middle half of the publishing period (the first and last
+        # quarters hold the start-up and the drain): what the watcher keeps up with in steady state.
+        begin = min(published.values())
+        window = (begin + args.minutes * 15, begin + args.minutes * 45)
+        steady = sum(1 for t in finished if window[0] <= t < window[1])
+        print(f"steady rate {steady / (window[1] - window[0]):.2f} items/s made queryable in the middle half "
+              f"of the run (offered {args.rate}/s)")  # fmt: skip
         order = sorted((t, done[u] - t) for u, t in published.items() if u in done)
         halves = [[lag for _, lag in order[: len(order) // 2]], [lag for _, lag in order[len(order) // 2 :]]]
         if all(halves):  # a watcher that falls behind shows a later half slower than the first
