@@ -18,7 +18,6 @@ is dropped at the end.
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import statistics
 import subprocess
@@ -88,14 +87,6 @@ def feed_polls(site: LoopSite, started: float) -> list[list[float]]:
     return [sorted(by_host[host.address]) for host in site.hosts]
 
 
-def host_gaps(site: LoopSite) -> list[float]:
-    """Every gap between two requests to one host (any path), as the site's server threads saw them."""
-    by_host: dict[str, list[float]] = {}
-    for address, _, at in list(site.log):
-        by_host.setdefault(address, []).append(at)
-    return [b - a for times in by_host.values() for a, b in itertools.pairwise(sorted(times))]
-
-
 def report_polls(polls: list[list[float]], args: argparse.Namespace) -> None:
     """Polls per feed and the median wait between two polls, publishing feeds apart from quiet ones."""
     for label, group in (("publishing", polls[: args.hosts]), ("quiet", polls[args.hosts :])):
@@ -125,9 +116,9 @@ def main() -> None:
     url = psycopg.conninfo.make_conninfo(admin_url, dbname=name)
     published: dict[str, float] = {}  # url -> wall time it appeared in its feed
     done: dict[str, float] = {}
-    memory: list[tuple[float, int, int]] = []
+    memory: list[tuple[float, int, int]] = []  # (seconds, watcher KiB, watcher and its workers KiB)
     politeness: list[float] = []  # gaps between two requests to one host
-    served_twice = 0  # (seconds, watcher KiB, watcher and its workers KiB)
+    served_twice = 0
     stop = threading.Event()
     try:
         hosts = args.hosts + args.quiet_hosts
@@ -183,7 +174,7 @@ def main() -> None:
                 proc.wait(timeout=60)
                 log.close()
             polls = feed_polls(site, started)
-            politeness = host_gaps(site)
+            politeness = site.gaps()
             served_twice = sum(1 for n in site.page_requests().values() if n > 1)
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:

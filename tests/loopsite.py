@@ -267,14 +267,17 @@ class LoopSite:
         with self._lock:
             return Counter((h, p) for h, p, _ in self.log if p.startswith(("/news/", "/wire/")))
 
-    def smallest_gap(self) -> float:
-        """The shortest time between two requests to the same host (any path), in seconds."""
+    def gaps(self) -> list[float]:
+        """Every time between two successive requests to the same host (any path), in seconds."""
         with self._lock:
             by_host: dict[str, list[float]] = {}
             for h, _, t in self.log:
                 by_host.setdefault(h, []).append(t)
-        gaps = [b - a for times in by_host.values() for a, b in itertools.pairwise(sorted(times))]
-        return min(gaps) if gaps else float("inf")
+        return [b - a for times in by_host.values() for a, b in itertools.pairwise(sorted(times))]
+
+    def smallest_gap(self) -> float:
+        """The shortest time between two requests to the same host (any path), in seconds."""
+        return min(self.gaps(), default=float("inf"))
 
     def article_count(self) -> int:
         return sum(len(h.pages) for h in self.hosts)
