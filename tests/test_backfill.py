@@ -110,6 +110,50 @@ def test_warc_backfill_loads_good_pages_once_and_counts_the_rest(conn: Any, sett
     assert again["pages_already_stored"] == 7 and "pages_stored" not in again and "articles" not in again
 
 
+def _story_warc(path: Path, stories: int, site: str) -> None:
+    day = "2024-03-05T10:00:00Z"
+    write_warc(path, [(f"https://{site}/2024/03/05/story-{i}", 200, "text/html", article_html(f"Story {i}", 6), day)
+                      for i in range(stories)])  # fmt: skip
+
+
+def _waiting(conn: Any) -> tuple[int, int]:
+    row = conn.execute(
+        "SELECT count(*) FILTER (WHERE link_state = 'pending'), count(*) FILTER (WHERE events_state = 'pending')"
+        " FROM articles"
+    ).fetchone()
+    return int(row[0]), int(row[1])
+
+
+def test_archive_backfill_links_and_reads_events_as_it_goes(conn: Any, settings: Any, tmp_path: Path) -> None:
+    """Each extracted batch is linked and read for events while the next is loaded; only the last
+    batch waits for the caller's link stage."""
+    warc = tmp_path / "three-batches.warc.gz"
+    _story_warc(warc, 9, "news.example")  # batch_size 3: three batches
+    counts = backfill(conn, settings, f"warc:{warc}")
+    assert counts["articles"] == 9
+    assert _waiting(conn) == (3, 3)
+
+
+def test_archive_backfill_leaves_linking_to_the_process_that_holds_the_lock(
+    conn: Any, settings: Any, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backfill beside a linker that is busy does not wait for it (a lock wait would fail here:
+    lock_timeout); what it extracted stays pending for that linker."""
+    import psycopg
+
+    from pipeline.events.store import EVENTS_LOCK
+    from pipeline.syndication.store import LINK_LOCK
+
+    warc = tmp_path / "beside-a-linker.warc.gz"
+    _story_warc(warc, 9, "other.example")
+    monkeypatch.setenv("PGOPTIONS", "-c lock_timeout=3000")  # the backfill's new connections
+    with psycopg.connect(database_url, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s, %s), pg_advisory_lock(%s, %s)", (*LINK_LOCK, *EVENTS_LOCK))
+        counts = backfill(conn, settings, f"warc:{warc}")
+    assert counts["articles"] == 9
+    assert _waiting(conn) == (9, 9)
+
+
 def test_sitemap_index_and_news_sitemap_backfill_a_window(conn: Any, settings: Any) -> None:
     with FaultServer() as srv:
         robots = f"User-agent: *\nDisallow: /private/\nSitemap: {srv.url('/sitemap_index.xml')}\n"

@@ -219,10 +219,16 @@ def refind_events(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> 
 EVENTS_LOCK = (7_431_004, 1)
 
 
-def claim_unread(conn: psycopg.Connection[Any], limit: int) -> list[int]:
+def claim_unread(conn: psycopg.Connection[Any], limit: int, *, wait: bool = True) -> list[int]:
     """Take the events lock for the caller's transaction, then up to `limit` classified articles whose
-    events were not read yet."""
-    conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", EVENTS_LOCK)
+    events were not read yet. `wait` False: none when another process holds the lock (it reads what
+    is waiting)."""
+    if not wait:
+        row = conn.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", EVENTS_LOCK).fetchone()
+        if not (row and row[0]):
+            return []
+    else:
+        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", EVENTS_LOCK)
     rows = conn.execute(
         """SELECT id FROM articles WHERE events_state = 'pending' AND relevant IS NOT NULL
            ORDER BY id LIMIT %s""",

@@ -37,7 +37,7 @@ from pipeline.fetch.store import (
     store_raw_pages,
     write_fetch_log,
 )
-from pipeline.jobs.nightly import fetch_pending, process_pending
+from pipeline.jobs.nightly import fetch_pending, link_and_find_events, process_pending
 from pipeline.runs import start_run
 from pipeline.settings import Settings
 from pipeline.sources.files import read_html_dir, read_url_file
@@ -107,8 +107,9 @@ def backfill(
 ) -> dict[str, int]:
     """Load one source's window; commits per batch (see the module doc). Returns counts by outcome.
 
-    Syndication and events run once over everything afterwards, on whatever is waiting for them
-    (`pipeline.jobs.nightly.link_and_find_events`)."""
+    An archive's extracted batches are linked and read for events as the load goes on (a batch each
+    time, while the workers extract the next; skipped while another process holds that stage). What
+    is still waiting at the end is for the caller's `pipeline.jobs.nightly.link_and_find_events`."""
     src = parse_source(source) if isinstance(source, str) else source
     window = day_window(date_from, date_to)
     job = _Job(conn, settings, src, window, run_id, process, on_progress)
@@ -236,12 +237,15 @@ class _Job:
 
     def flush(self, batches: int | None = None) -> None:
         """Commit what was loaded, then extract (at most `batches` batches) and label whatever is
-        pending (what was stored, and what an interrupted earlier run left)."""
+        pending (what was stored, and what an interrupted earlier run left); with `batches`, link and
+        read events for as many batches too (the rest is the caller's, at the end)."""
         self.conn.commit()
         if self.process:
             run_id = self.run_id if self.run_id is not None else self._own_run()
             made = process_pending(self.settings, run_id, extract_batches=batches)
             self.counts["articles"] += made.get("stored", 0) + made.get("already_stored", 0)
+            if batches is not None:
+                link_and_find_events(self.settings, run_id, batches=batches)
 
     def _own_run(self) -> int:
         self.run_id = start_run(self.conn, "backfill", run_key=f"{self.source.kind}:{self.source.location}",

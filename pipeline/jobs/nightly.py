@@ -168,14 +168,23 @@ def process_pending(
     return runs.merge_counts(extracted, classified)
 
 
-def link_and_find_events(settings: Settings, run_id: int, *, on_progress: Progress | None = None) -> Counts:
+def link_and_find_events(
+    settings: Settings, run_id: int, *, on_progress: Progress | None = None, batches: int | None = None
+) -> Counts:
     """Syndication, then events, for every article still waiting for them (in batches, one process
-    at a time for each: see the locks in their stores)."""
+    at a time for each: see the locks in their stores).
+
+    `batches`: at most that many batches of each, and none while another process holds a stage's
+    lock (it does the work): a backfill keeps up with what it extracts while its workers extract
+    the next batch, and never waits for a nightly run's linker."""
+    wait = batches is None
     with connection(settings) as conn:
-        linked = _drain(conn, run_id, "syndication", lambda: _link_batch(conn, settings), on_progress)
-        checkpoint("syndication:done")
-        found = _drain(conn, run_id, "events", lambda: _events_batch(conn, settings), on_progress)
-        checkpoint("events:done")
+        linked = _drain(conn, run_id, "syndication", lambda: _link_batch(conn, settings, wait), on_progress, batches)
+        if wait:
+            checkpoint("syndication:done")
+        found = _drain(conn, run_id, "events", lambda: _events_batch(conn, settings, wait), on_progress, batches)
+        if wait:
+            checkpoint("events:done")
     return runs.merge_counts(linked, found)
 
 
@@ -279,9 +288,9 @@ def _classify_batch(conn: psycopg.Connection[Any], settings: Settings) -> Batch:
     return counts, len(ids)
 
 
-def _link_batch(conn: psycopg.Connection[Any], settings: Settings) -> Batch:
+def _link_batch(conn: psycopg.Connection[Any], settings: Settings, wait: bool = True) -> Batch:
     with conn.transaction():
-        ids = link_store.claim_unlinked(conn, settings.batch_size)
+        ids = link_store.claim_unlinked(conn, settings.batch_size, wait=wait)
         if not ids:
             return {}, 0
         counts = link_articles(conn, ids, window_days=settings.dedup_window_days)
@@ -290,9 +299,9 @@ def _link_batch(conn: psycopg.Connection[Any], settings: Settings) -> Batch:
     return counts, len(ids)
 
 
-def _events_batch(conn: psycopg.Connection[Any], settings: Settings) -> Batch:
+def _events_batch(conn: psycopg.Connection[Any], settings: Settings, wait: bool = True) -> Batch:
     with conn.transaction():
-        ids = events_store.claim_unread(conn, settings.batch_size)
+        ids = events_store.claim_unread(conn, settings.batch_size, wait=wait)
         if not ids:
             return {}, 0
         counts = refind_events(conn, ids)

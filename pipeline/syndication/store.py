@@ -295,9 +295,15 @@ def prune_postings(conn: psycopg.Connection[Any]) -> int:
 LINK_LOCK = (7_431_003, 1)
 
 
-def claim_unlinked(conn: psycopg.Connection[Any], limit: int) -> list[int]:
-    """Take the linker lock for the caller's transaction, then up to `limit` articles not linked yet."""
-    conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", LINK_LOCK)
+def claim_unlinked(conn: psycopg.Connection[Any], limit: int, *, wait: bool = True) -> list[int]:
+    """Take the linker lock for the caller's transaction, then up to `limit` articles not linked yet.
+    `wait` False: none when another process holds the lock (it links what is waiting)."""
+    if not wait:
+        row = conn.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", LINK_LOCK).fetchone()
+        if not (row and row[0]):
+            return []
+    else:
+        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", LINK_LOCK)
     rows = conn.execute(
         "SELECT id FROM articles WHERE link_state = 'pending' ORDER BY id LIMIT %s", (limit,)
     ).fetchall()
