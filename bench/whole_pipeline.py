@@ -1,7 +1,7 @@
 """Whole-pipeline throughput: a backfill of real pages into a fresh PostgreSQL database, beside plain
 `trafilatura.extract` over the same pages in the same run.
 
-    .venv/bin/python bench/whole_pipeline.py [--pages N] [--workers 1,2] [--database-url URL]
+    .venv/bin/python bench/whole_pipeline.py [--pages N] [--workers 1,2] [--fast] [--database-url URL]
 
 The pages are the shared extraction corpora (`$NEWSFLOW_EVAL_DATA/extraction`: aeb, then
 trafilatura-eval), written at bench time into one temporary WARC.gz (never into the repository).
@@ -11,7 +11,8 @@ peak memory are its own:
 - `trafilatura`: plain `trafilatura.extract(html, url=url)` over the pages, in one process;
 - `pipeline wN`: `backfill(warc:...)` then `link_and_find_events` with `workers=N` into a fresh
   database (extract, classify, syndication, events, all committed), then the same backfill again
-  (the rerun of an already-loaded archive).
+  (the rerun of an already-loaded archive);
+- with `--fast`, also `pipeline wN fast`: the same with `extract_fast` (trafilatura's fast mode).
 
 Prints pages/s, wall and CPU per page (the process and its extraction workers; PostgreSQL's own
 CPU is not counted) and their ratios to plain trafilatura, the wall seconds per stage from the
@@ -134,11 +135,11 @@ def _backfill_once(settings: Any, warc: Path) -> tuple[float, dict[str, float], 
     return wall, {k: float(v) for k, v in report.durations.items()}, {**counts, **staged}
 
 
-def child_pipeline(warc: Path, workers: int, admin_url: str, home: Path) -> dict[str, Any]:
+def child_pipeline(warc: Path, workers: int, admin_url: str, home: Path, fast: bool) -> dict[str, Any]:
     from pipeline.settings import load_settings
 
     with fresh_database(admin_url) as url:
-        settings = load_settings().with_overrides(database_url=url, workers=workers, home=home)
+        settings = load_settings().with_overrides(database_url=url, workers=workers, home=home, extract_fast=fast)
         from pipeline.db import connection
 
         with connection(settings):  # migrations are set-up, not the pipeline's work
@@ -173,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", default="1,2", help="comma-separated worker counts to measure")
     parser.add_argument("--database-url", default=os.environ.get("NEWSFLOW_BENCH_ADMIN_URL", ADMIN_URL),
                         help="a database on the server to create the bench databases from")  # fmt: skip
+    parser.add_argument("--fast", action="store_true", help="also measure each worker count with extract_fast")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -180,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         if kind == "trafilatura":
             result = child_trafilatura(warc)
         else:
-            result = child_pipeline(warc, int(args.child[2]), args.database_url, Path(args.child[3]))
+            result = child_pipeline(warc, int(args.child[2]), args.database_url, Path(args.child[3]),
+                                    args.child[4] == "fast")  # fmt: skip
         print(json.dumps(result))
         return 0
     from pipeline.errors import ConfigError
@@ -195,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
         write_warc(pages, warc)
         print(f"{len(pages)} pages ({warc.stat().st_size / 1e6:.1f} MB WARC.gz), {os.cpu_count()} cores")
         base = _child(["trafilatura", str(warc)])
-        results = {w: _child(["pipeline", str(warc), w, tmp]) for w in args.workers.split(",")}
+        modes = ("thorough", "fast") if args.fast else ("thorough",)
+        results = {f"{w}{' fast' if mode == 'fast' else ''}": _child(["pipeline", str(warc), w, tmp, mode])
+                   for mode in modes for w in args.workers.split(",")}  # fmt: skip
     report(len(pages), base, results)
     return 0
 
@@ -208,7 +213,7 @@ def report(n: int, base: dict[str, Any], results: dict[str, dict[str, Any]]) -> 
           f"{base['rss_mb']:>9.0f}{'':>11}{'':>9}{'':>9}")  # fmt: skip
     for workers, r in results.items():
         w, c = r["wall"] / n * 1000, r["cpu"] / n * 1000
-        print(f"{f'pipeline workers={workers}':<22}{n / r['wall']:>9.1f}{w:>11.1f}{w / bw:>8.2f}{c:>10.1f}"
+        print(f"{f'pipeline w={workers}':<22}{n / r['wall']:>9.1f}{w:>11.1f}{w / bw:>8.2f}{c:>10.1f}"
               f"{c / bc:>8.2f}{r['rss_mb']:>9.0f}{r['worker_rss_mb']:>11.0f}{r['rerun_wall']:>9.2f}"
               f"{100 * r['rerun_wall'] / r['wall']:>9.1f}")  # fmt: skip
     print("\nwall seconds per stage (pipeline_runs.durations) and ms per page:")

@@ -61,6 +61,10 @@ class Settings:
     # several) extracts in-process, 0 starts one per CPU core (the CLI's default for `run`, `backfill`,
     # `reextract` and `demo` unless NEWSFLOW_WORKERS says otherwise). Claims and stores stay in the caller.
     workers: int = 1
+    # trafilatura's fast mode (no comparison with its fallback extractors): about a quarter less
+    # extraction CPU for about half a point of F1 (docs/benchmarks.md); for large backfills. Articles
+    # carry the mode in `extractor`, so `newsflow reextract` without it redoes them thoroughly.
+    extract_fast: bool = False
     # Where the nightly brief (`newsflow brief`, the news_brief DAG) is written; None: `briefs` in home.
     brief_dir: Path | None = None
 
@@ -96,6 +100,7 @@ _ENV = {
     "NEWSFLOW_DEDUP_WINDOW_DAYS": "dedup_window_days",
     "NEWSFLOW_BRIEF_DIR": "brief_dir",
     "NEWSFLOW_WORKERS": "workers",
+    "NEWSFLOW_EXTRACT_FAST": "extract_fast",
 }
 
 

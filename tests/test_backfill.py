@@ -154,6 +154,49 @@ def test_archive_backfill_leaves_linking_to_the_process_that_holds_the_lock(
     assert _waiting(conn) == (9, 9)
 
 
+def test_fast_backfill_marks_its_articles_and_a_thorough_reextract_redoes_them(
+    conn: Any, settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`extract_fast` reaches trafilatura and is recorded on what it made; a short page it skipped is
+    not taken again by the thorough mode of the same release; `reextract` in the thorough mode
+    redoes the fast articles (and only once)."""
+    import pipeline.extract.text as text_module
+    from pipeline.extract.core import EXTRACTOR_VERSION, FAST_EXTRACTOR_VERSION
+    from pipeline.extract.store import claim_raw_pages
+    from pipeline.jobs.maintenance import reextract
+
+    modes: list[bool] = []
+    real = text_module.bare_extraction
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        modes.append(bool(kwargs.get("fast")))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(text_module, "bare_extraction", recording)
+    warc = tmp_path / "fast.warc.gz"
+    day = "2024-03-05T10:00:00Z"
+    stories = [(f"https://fast.example/2024/03/05/story-{i}", 200, "text/html", article_html(f"Story {i}", 6), day)
+               for i in range(3)]  # fmt: skip
+    short = ("https://fast.example/2024/03/05/brief", 200, "text/html", article_html("Brief", 1), day)
+    write_warc(warc, [*stories, short])
+    fast = settings.with_overrides(extract_fast=True, workers=1)
+    counts = backfill(conn, fast, f"warc:{warc}")
+    assert counts["articles"] == 3 and modes and all(modes)
+    assert {r[0] for r in conn.execute("SELECT extractor FROM articles")} == {FAST_EXTRACTOR_VERSION}
+    skipped = conn.execute("SELECT extracted_by FROM raw_pages WHERE extract_state = 'skipped'").fetchall()
+    assert skipped == [(FAST_EXTRACTOR_VERSION,)]
+    assert claim_raw_pages(conn, 10) == []  # the short page is not the thorough mode's to redo
+    conn.rollback()
+
+    modes.clear()
+    report = reextract(settings.with_overrides(workers=1))
+    assert report.counts["extract"]["changed"] == 3  # the extractor column at least
+    assert modes and not any(modes)
+    assert {r[0] for r in conn.execute("SELECT extractor FROM articles")} == {EXTRACTOR_VERSION}
+    again = reextract(settings.with_overrides(workers=1))
+    assert again.counts.get("extract", {}) == {}
+
+
 def test_sitemap_index_and_news_sitemap_backfill_a_window(conn: Any, settings: Any) -> None:
     with FaultServer() as srv:
         robots = f"User-agent: *\nDisallow: /private/\nSitemap: {srv.url('/sitemap_index.xml')}\n"

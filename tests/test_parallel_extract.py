@@ -110,3 +110,19 @@ def test_work_started_ahead_is_taken_and_gives_the_same_results(tmp_path: Path) 
     assert not parallel._AHEAD  # every page started ahead was taken
     assert all(isinstance(r, Extraction) for r in ahead)
     assert [(r.text, r.title, r.published_at) for r in ahead] == [(r.text, r.title, r.published_at) for r in in_process]  # type: ignore[union-attr]
+
+
+def test_work_started_ahead_in_one_mode_is_not_taken_by_the_other() -> None:
+    from pipeline.extract import parallel
+    from pipeline.extract.core import Extraction, extract_ahead, extract_many
+
+    pages = [(story(i, 6), f"{SITE}/2024/06/story-{i}") for i in range(4)]
+    extract_ahead(pages, [None] * 4, workers=2, fast=True)
+    assert len(parallel._AHEAD) == 4
+    thorough = extract_many(pages, workers=2)
+    assert len(parallel._AHEAD) == 4  # the fast results are left for a fast extraction
+    fast = extract_many(pages, workers=2, fast=True)
+    assert not parallel._AHEAD
+    assert all(isinstance(r, Extraction) for r in thorough + fast)
+    assert load_settings({"NEWSFLOW_EXTRACT_FAST": "yes"}).extract_fast
+    assert not load_settings({}).extract_fast

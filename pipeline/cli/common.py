@@ -25,6 +25,9 @@ err = Console(stderr=True)
 # Piped output (a log, CI) gets wide tables instead of rich's 80-column default.
 out = Console(width=None if sys.stdout.isatty() else 160)
 
+FAST_HELP = (
+    "trafilatura's fast mode: about a quarter less extraction CPU for about half a point of F1 (NEWSFLOW_EXTRACT_FAST)."
+)
 STAGE_ORDER = ("feeds", "poll", "fetch", "extract", "classify", "reclassify", "syndication", "events")
 
 

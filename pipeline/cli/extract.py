@@ -112,6 +112,7 @@ def eval_extraction_command(
     site_learning: Annotated[bool, typer.Option(help="Learn site boilerplate from the dataset's pages")] = True,
     limit: Annotated[int | None, typer.Option(help="Only the first N pages (quick look)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON")] = False,
+    fast: Annotated[bool, typer.Option("--fast", help="newsflow in trafilatura's fast mode (extract_fast)")] = False,
 ) -> None:
     """Score newsflow's extraction (and trafilatura's default) with the benchmark authors' metric."""
     from pipeline.extract.evaluate import evaluate, load_dataset
@@ -122,9 +123,9 @@ def eval_extraction_command(
         task = bar.add_task(f"eval {dataset}", total=total)
         result = evaluate(
             dataset, baseline=baseline, site_learning=site_learning, limit=limit,
-            tick=lambda n: bar.advance(task, n),
+            tick=lambda n: bar.advance(task, n), fast=fast,
         )  # fmt: skip
-    rows = {"newsflow": result.newsflow.as_dict()}
+    rows = {"newsflow fast" if fast else "newsflow": result.newsflow.as_dict()}
     if result.trafilatura:
         rows["trafilatura default"] = result.trafilatura.as_dict()
     if as_json:

@@ -20,7 +20,7 @@ import psycopg
 
 from pipeline.errors import ItemFailed, Skip
 from pipeline.extract import store
-from pipeline.extract.core import EXTRACTOR_VERSION, Extraction, extract_many, text_length
+from pipeline.extract.core import Extraction, extract_many, extractor_version, text_length
 from pipeline.fetch.store import RawPage, load_raw_pages
 from pipeline.runs import Counts
 from pipeline.settings import Settings
@@ -71,7 +71,7 @@ def _identity(page: RawPage, found: Extraction) -> str:
     return fetched
 
 
-def build_article(page: RawPage, found: Extraction, min_words: int) -> ArticleRow:
+def build_article(page: RawPage, found: Extraction, min_words: int, extractor: str) -> ArticleRow:
     words = text_length(found.text)  # characters in scripts without spaces
     if words < min_words:
         raise Skip("too_short", f"{words} words")
@@ -82,7 +82,7 @@ def build_article(page: RawPage, found: Extraction, min_words: int) -> ArticleRo
     values = (
         url, page.id, source_of(url), found.sitename, found.title, found.authors, published,
         date_source, found.date_note, found.language, found.text, words, content_hash(found.text),
-        EXTRACTOR_VERSION,
+        extractor,
     )  # fmt: skip
     return ArticleRow(url, _same_site_aliases(page, found, url) | {url: "identity"}, values)
 
@@ -115,18 +115,20 @@ def extract_batch(conn: psycopg.Connection[Any], settings: Settings, raw_page_id
         sites=lambda texts_of: store.load_site_profiles(conn, texts_of),
         charsets=[p.charset for p in pages],
         workers=settings.extract_workers,
+        fast=settings.extract_fast,
     )
+    extractor = extractor_version(settings.extract_fast)
     for page, found in zip(pages, results, strict=True):
-        outcomes[page.id] = _outcome(page, found, settings.min_article_words)
+        outcomes[page.id] = _outcome(page, found, settings.min_article_words, extractor)
     return outcomes
 
 
-def _outcome(page: RawPage, found: Extraction | Skip | ItemFailed, min_words: int) -> Outcome:
+def _outcome(page: RawPage, found: Extraction | Skip | ItemFailed, min_words: int, extractor: str) -> Outcome:
     if not isinstance(found, Extraction):
         log.info("raw page %s (%s) makes no article: %s", page.id, page.url, found)
         return found
     try:
-        return Extracted(page.id, found, build_article(page, found, min_words))
+        return Extracted(page.id, found, build_article(page, found, min_words, extractor))
     except Skip as skip:
         log.info("raw page %s (%s) makes no article: %s", page.id, page.url, skip)
         return skip
@@ -189,7 +191,7 @@ def extract_pages(
         conn, {s: [e.unfiltered_text or e.text for e in found] for s, found in learned.items()}
     )
     counts["site_profile_pages"] += sum(added.values())
-    store.mark_extracted(conn, states, EXTRACTOR_VERSION)
+    store.mark_extracted(conn, states, extractor_version(settings.extract_fast))
     return dict(counts), sorted(set(article_ids))
 
 

@@ -29,16 +29,27 @@ from pipeline.urls import source_of
 
 __all__ = [
     "EXTRACTOR_VERSION",
+    "FAST_EXTRACTOR_VERSION",
     "Extraction",
     "SiteProfile",
     "extract",
     "extract_many",
+    "extractor_version",
     "learn_site_profile",
     "text_length",
     "unfiltered_text",
 ]
 
 EXTRACTOR_VERSION = f"newsflow-extract/4 trafilatura/{version('trafilatura')}"
+# The same release in trafilatura's fast mode (`Settings.extract_fast`): stored on the articles it made.
+FAST_EXTRACTOR_VERSION = f"{EXTRACTOR_VERSION} fast"
+
+
+def extractor_version(fast: bool) -> str:
+    """The `extractor` recorded for pages extracted in this mode."""
+    return FAST_EXTRACTOR_VERSION if fast else EXTRACTOR_VERSION
+
+
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 # Scripts written without spaces between words (Chinese, Japanese kana, Thai, Lao, Khmer, Myanmar,
 # Tibetan): their length is counted in characters.
@@ -94,9 +105,9 @@ def _tidy(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _extract_unfiltered(tree: HtmlElement, url: str | None, now: datetime) -> Extraction:
+def _extract_unfiltered(tree: HtmlElement, url: str | None, now: datetime, *, fast: bool = False) -> Extraction:
     meta = page_metadata(tree, url, now)
-    found = main_text(tree, url or meta.canonical_url, meta)
+    found = main_text(tree, url or meta.canonical_url, meta, fast=fast)
     text = _tidy(found.text)
     if meta.article_body and text_length(text) < MIN_TEXT_WORDS <= text_length(meta.article_body):
         # trafilatura found no text where the page publishes its article body as data (JSON-LD)
@@ -125,19 +136,29 @@ SiteLoader = Callable[[Mapping[str, Sequence[str]]], Mapping[str, SiteProfile | 
 Item = tuple[str | bytes, str | None, str | None, datetime]  # (page, URL, charset, now): one page's work
 
 
-def unfiltered_chunk(items: list[Item]) -> list[Unfiltered]:
+def unfiltered_chunk(items: list[Item], fast: bool = False) -> list[Unfiltered]:
     """Decode, parse and extract each (html, url, charset, now) before site boilerplate is removed:
     the per-page work of `extract_many`, run in its worker processes. Never raises: a page's failure
     is its result."""
     raw: list[Unfiltered] = []
     for html, url, charset, when in items:
         try:
-            raw.append(_extract_unfiltered(parse_html(decode_html(html, charset)), url, when))
+            raw.append(_extract_unfiltered(parse_html(decode_html(html, charset)), url, when, fast=fast))
         except Skip as skip:
             raw.append(skip)
         except Exception as exc:  # a hostile page must not stop the others
             raw.append(ItemFailed("error", f"{type(exc).__name__}: {exc}"[:500]))
     return raw
+
+
+def unfiltered_chunk_fast(items: list[Item]) -> list[Unfiltered]:
+    """`unfiltered_chunk` in trafilatura's fast mode (a function of its own: work started ahead is
+    found again by function and page)."""
+    return unfiltered_chunk(items, fast=True)
+
+
+def _chunk_function(fast: bool) -> Callable[[list[Item]], list[Unfiltered]]:
+    return unfiltered_chunk_fast if fast else unfiltered_chunk
 
 
 def _finish(result: Extraction, site: SiteProfile | None) -> Extraction:
@@ -220,13 +241,17 @@ def _page_key(item: Item) -> tuple[int, int, str | None, str | None]:
 
 
 def extract_ahead(
-    pages: Sequence[tuple[str | bytes, str | None]], charsets: Sequence[str | None], *, workers: int
+    pages: Sequence[tuple[str | bytes, str | None]],
+    charsets: Sequence[str | None],
+    *,
+    workers: int,
+    fast: bool = False,
 ) -> None:
-    """Start the per-page work of a later `extract_many` over these (page, URL) and charsets in the
-    worker processes now (`parallel.start_ahead`); nothing with one worker."""
+    """Start the per-page work of a later `extract_many` over these (page, URL) and charsets, in the
+    same mode, in the worker processes now (`parallel.start_ahead`); nothing with one worker."""
     when = datetime.now(UTC)
     items = [(html, url, charset, when) for (html, url), charset in zip(pages, charsets, strict=True)]
-    start_ahead(unfiltered_chunk, items, workers, _page_key)
+    start_ahead(_chunk_function(fast), items, workers, _page_key)
 
 
 def extract_many(
@@ -237,6 +262,7 @@ def extract_many(
     tick: Callable[[int], None] | None = None,
     charsets: Sequence[str | None] | None = None,
     workers: int = 1,
+    fast: bool = False,
 ) -> list[Extraction | Skip | ItemFailed]:
     """Extract several pages, learning each site's boilerplate from the given pages of that site
     (grouped by the registered domain of the page's URL, else of its canonical URL) plus the stored
@@ -247,12 +273,12 @@ def extract_many(
     `charsets`, one per page, are the charsets found when the pages were fetched (bytes are decoded with
     them). With `workers` > 1 the pages are parsed and run through trafilatura in that many processes
     (`parallel`); site profiles are then learned and applied here, over the whole batch, so the results
-    do not depend on `workers`."""
+    do not depend on `workers`. `fast`: trafilatura's fast mode (`Settings.extract_fast`)."""
     when = now or datetime.now(UTC)
     if charsets is not None and len(charsets) != len(pages):
         raise ValueError(f"{len(charsets)} charsets for {len(pages)} pages")
     items = [(html, url, charsets[i] if charsets is not None else None, when) for i, (html, url) in enumerate(pages)]
-    raw = map_chunked(unfiltered_chunk, items, workers, tick=tick, key=_page_key)
+    raw = map_chunked(_chunk_function(fast), items, workers, tick=tick, key=_page_key)
     texts_of: dict[str, list[str]] = {}
     for item in raw:
         if isinstance(item, Extraction) and (key := site_key(item.url or item.canonical_url)):

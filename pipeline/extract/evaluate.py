@@ -93,7 +93,7 @@ def read_page(page: Page) -> bytes:
 
 
 def newsflow_texts(
-    pages: list[Page], *, site_learning: bool = True, tick: Callable[[int], None] | None = None
+    pages: list[Page], *, site_learning: bool = True, tick: Callable[[int], None] | None = None, fast: bool = False
 ) -> tuple[dict[str, str | None], dict[str, int]]:
     from pipeline.extract.core import extract_many
 
@@ -101,7 +101,7 @@ def newsflow_texts(
     skips: dict[str, int] = defaultdict(int)
     groups = [pages] if site_learning else [[p] for p in pages]
     for group in groups:
-        results = extract_many([(read_page(p), p.url or None) for p in group], tick=tick)
+        results = extract_many([(read_page(p), p.url or None) for p in group], tick=tick, fast=fast)
         for page, result in zip(group, results, strict=True):
             if isinstance(result, Skip | ItemFailed):
                 skips[f"{'skip' if isinstance(result, Skip) else 'failed'}:{result.reason}"] += 1
@@ -149,11 +149,12 @@ def evaluate(
     site_learning: bool = True,
     limit: int | None = None,
     tick: Callable[[int], None] | None = None,
+    fast: bool = False,
 ) -> EvalResult:
     pages, gold = load_dataset(dataset, root)
     if limit:
         pages = pages[:limit]
         gold = {p.key: gold[p.key] for p in pages}
-    texts, skips = newsflow_texts(pages, site_learning=site_learning, tick=tick)
+    texts, skips = newsflow_texts(pages, site_learning=site_learning, tick=tick, fast=fast)
     reference = score_texts(dataset, trafilatura_texts(pages, tick=tick), gold) if baseline else None
     return EvalResult(dataset, score_texts(dataset, texts, gold), reference, skips, len(pages))

@@ -19,7 +19,7 @@ import psycopg
 from pipeline import db
 from pipeline.errors import DatabaseError
 from pipeline.extract.boilerplate import SiteProfile, page_id, page_keys, paragraph_key, word_count
-from pipeline.extract.core import EXTRACTOR_VERSION
+from pipeline.extract.core import EXTRACTOR_VERSION, FAST_EXTRACTOR_VERSION
 
 # Paragraphs seen on a single page are kept this long waiting for a second sighting.
 SINGLE_SIGHTING_DAYS = 180
@@ -234,11 +234,14 @@ RETURNING a.id
 """
 
 
-def stale_extractions(conn: psycopg.Connection[Any], *, everything: bool = False) -> list[int]:
-    """Articles extracted by another extractor version (or all with a stored page), oldest first."""
+def stale_extractions(
+    conn: psycopg.Connection[Any], *, everything: bool = False, version: str = EXTRACTOR_VERSION
+) -> list[int]:
+    """Articles extracted by another extractor version or mode than `version` (or all with a stored
+    page), oldest first."""
     rows = conn.execute(
         "SELECT id FROM articles WHERE raw_page_id IS NOT NULL AND (%s OR extractor <> %s) ORDER BY id",
-        (everything, EXTRACTOR_VERSION),
+        (everything, version),
     ).fetchall()
     return [int(r[0]) for r in rows]
 
@@ -264,16 +267,24 @@ MAX_EXTRACT_ATTEMPTS = 3
 def claim_raw_pages(conn: psycopg.Connection[Any], limit: int, *, exclude: Sequence[int] = ()) -> list[int]:
     """Lock up to `limit` raw pages to extract, in the caller's transaction (SKIP LOCKED: pages another
     process is extracting are left to it): pending ones, failed ones with attempts left, and pages
-    skipped by another extractor version. Rows in `exclude` (tried by this process) are left out."""
+    skipped by another extractor release (not by this release in the other mode: a fast backfill
+    beside a thorough nightly does not take turns re-extracting the same short pages). Rows in
+    `exclude` (tried by this process) are left out."""
     rows = conn.execute(
         """SELECT id FROM raw_pages
            WHERE (extract_state = 'pending'
                   OR (extract_state = 'failed' AND extract_attempts < %(max)s)
-                  OR (extract_state = 'skipped' AND extracted_by IS DISTINCT FROM %(version)s))
+                  OR (extract_state = 'skipped'
+                      AND (extracted_by IS NULL OR NOT (extracted_by = ANY(%(versions)s)))))
              AND NOT (id = ANY(%(exclude)s))
            ORDER BY id LIMIT %(limit)s
            FOR UPDATE SKIP LOCKED""",
-        {"max": MAX_EXTRACT_ATTEMPTS, "version": EXTRACTOR_VERSION, "exclude": list(exclude), "limit": limit},
+        {
+            "max": MAX_EXTRACT_ATTEMPTS,
+            "versions": [EXTRACTOR_VERSION, FAST_EXTRACTOR_VERSION],
+            "exclude": list(exclude),
+            "limit": limit,
+        },
     ).fetchall()
     return [int(r[0]) for r in rows]
 

@@ -148,7 +148,8 @@ def lift_embedded_posts(tree: HtmlElement) -> int:
     return lifted
 
 
-def trafilatura_body(tree: HtmlElement, url: str | None) -> etree._Element | None:
+def trafilatura_body(tree: HtmlElement, url: str | None, *, fast: bool = False) -> etree._Element | None:
+    """trafilatura's main content; `fast`: without its comparison with readability and jusText."""
     doc = bare_extraction(
         tree,
         url=url,
@@ -156,19 +157,20 @@ def trafilatura_body(tree: HtmlElement, url: str | None) -> etree._Element | Non
         include_tables=True,
         include_links=True,
         with_metadata=False,
+        fast=fast,
     )
     if doc is None or isinstance(doc, dict):
         return None
     return doc.body
 
 
-def main_text(tree: HtmlElement, url: str | None, meta: PageMeta) -> TextResult:
+def main_text(tree: HtmlElement, url: str | None, meta: PageMeta, *, fast: bool = False) -> TextResult:
     """The page's main text; `tree` is changed (split bodies joined, embedded posts lifted), so
     metadata comes first."""
     join_split_body(tree)
     lift_embedded_posts(tree)
     others = drop_other_stories(tree, (meta.title, *meta.headings))
-    body = trafilatura_body(tree, url)
+    body = trafilatura_body(tree, url, fast=fast)
     if body is None:
         return TextResult("")
     dropped = others | {"link_paragraph": drop_link_paragraphs(body)}

@@ -197,7 +197,8 @@ class _Job:
         self.conn.commit()
         if self.process and new:
             extract_ahead([(p["body"], p.get("final_url") or normalize_url(p["url"])) for p in new],
-                          [p["charset"] for p in new], workers=self.settings.extract_workers)  # fmt: skip
+                          [p["charset"] for p in new], workers=self.settings.extract_workers,
+                          fast=self.settings.extract_fast)  # fmt: skip
 
     # -- URL sources: sitemaps and URL lists go through the frontier and the polite fetcher
 

@@ -16,6 +16,7 @@ from pipeline.classify.store import drop_unused_topics, forget_labels, load_for
 from pipeline.db import connection
 from pipeline.events.store import mark_read
 from pipeline.extract import reextract_articles
+from pipeline.extract.core import extractor_version
 from pipeline.extract.store import stale_extractions
 from pipeline.jobs.common import measure, record, timed, with_retries
 from pipeline.jobs.nightly import held_run, link_and_find_events, process_pending
@@ -85,7 +86,7 @@ def reextract(
     then run on them. Batches commit one by one, so an interrupted run resumes where it stopped."""
     with held_run(settings, "reextract", sync_feeds=False) as run_id:
         with connection(settings) as conn:
-            ids = stale_extractions(conn, everything=everything)
+            ids = stale_extractions(conn, everything=everything, version=extractor_version(settings.extract_fast))
             batches = [ids[i : i + settings.batch_size] for i in range(0, len(ids), settings.batch_size)]
             for number, batch in enumerate(batches, 1):
                 with_retries(conn, lambda batch=batch: _reextract_batch(conn, settings, run_id, batch))  # type: ignore[misc]
