@@ -69,3 +69,22 @@ def test_backfill_command(cli: Any, conn: Any, tmp_path: Path) -> None:
     result = cli("backfill", "--source", f"html:{saved}", "--no-process")
     assert "pages_stored" in result.output
     assert conn.execute("SELECT count(*) FROM raw_pages").fetchone()[0] == 1
+
+
+def test_backfill_fast_and_reextract(cli: Any, conn: Any, tmp_path: Path) -> None:
+    """`backfill --fast` records the fast mode on its articles; a reextract without it redoes them."""
+    from pipeline.cli.common import current_settings
+    from pipeline.extract.core import EXTRACTOR_VERSION, FAST_EXTRACTOR_VERSION
+    from pipeline.jobs.maintenance import reextract
+
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    sentence = "The council said the bridge over the river would reopen to traffic after the repairs. "
+    (saved / "a.html").write_text('<html><head><link rel="canonical" href="https://o.example/a"></head>'
+                                  f"<body><article><h1>Bridge</h1><p>{sentence * 8}</p><p>{sentence * 6}</p>"
+                                  "</article></body></html>")  # fmt: skip
+    cli("backfill", "--source", f"html:{saved}", "--fast")
+    assert conn.execute("SELECT extractor FROM articles").fetchall() == [(FAST_EXTRACTOR_VERSION,)]
+    conn.commit()
+    reextract(current_settings(workers=1))  # the environment the command saw, thorough mode
+    assert conn.execute("SELECT extractor FROM articles").fetchall() == [(EXTRACTOR_VERSION,)]
