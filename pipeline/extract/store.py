@@ -218,19 +218,32 @@ def load_articles(conn: psycopg.Connection[Any], rows: Sequence[Any]) -> tuple[i
     return inserted, [int(r[0]) for r in found]
 
 
+# Every row whose text, metadata or extractor differs is updated; only those whose text or metadata
+# changed are returned (they go back to the later stages): a new extractor release, or the thorough
+# mode redoing a fast backfill, that gives the same text costs no relabelling, relinking or events.
 REFRESH_ARTICLES = """
-UPDATE articles a
-SET sitename = s.sitename, title = s.title, authors = s.authors, published_at = s.published_at,
-    date_source = s.date_source, date_note = s.date_note, language = s.language, text = s.text,
-    word_count = s.word_count, content_hash = s.content_hash, extractor = s.extractor, updated_at = now()
-FROM _stage_articles s
-WHERE a.raw_page_id = s.raw_page_id
-  AND (a.sitename, a.title, a.authors, a.published_at, a.date_source, a.date_note, a.language, a.text,
-       a.extractor)
-      IS DISTINCT FROM
-      (s.sitename, s.title, s.authors, s.published_at, s.date_source, s.date_note, s.language, s.text,
-       s.extractor)
-RETURNING a.id
+WITH before AS (
+    SELECT a.id,
+           (a.sitename, a.title, a.authors, a.published_at, a.date_source, a.date_note, a.language, a.text)
+           IS DISTINCT FROM
+           (s.sitename, s.title, s.authors, s.published_at, s.date_source, s.date_note, s.language, s.text)
+           AS content_changed
+    FROM articles a JOIN _stage_articles s ON a.raw_page_id = s.raw_page_id
+), updated AS (
+    UPDATE articles a
+    SET sitename = s.sitename, title = s.title, authors = s.authors, published_at = s.published_at,
+        date_source = s.date_source, date_note = s.date_note, language = s.language, text = s.text,
+        word_count = s.word_count, content_hash = s.content_hash, extractor = s.extractor, updated_at = now()
+    FROM _stage_articles s
+    WHERE a.raw_page_id = s.raw_page_id
+      AND (a.sitename, a.title, a.authors, a.published_at, a.date_source, a.date_note, a.language, a.text,
+           a.extractor)
+          IS DISTINCT FROM
+          (s.sitename, s.title, s.authors, s.published_at, s.date_source, s.date_note, s.language, s.text,
+           s.extractor)
+    RETURNING a.id
+)
+SELECT u.id FROM updated u JOIN before b ON b.id = u.id WHERE b.content_changed ORDER BY u.id
 """
 
 
@@ -255,7 +268,8 @@ def raw_page_ids_of(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -
 
 
 def refresh_articles(conn: psycopg.Connection[Any], rows: Sequence[Any]) -> list[int]:
-    """Update articles in place from re-extracted rows; the ids whose text or metadata changed."""
+    """Update articles in place from re-extracted rows (their extractor too); the ids whose text or
+    metadata changed."""
     with conn.cursor() as cur:
         db.copy_merge(cur, "articles", ARTICLE_COLUMNS, (r.values for r in rows), REFRESH_ARTICLES)
         return [int(r[0]) for r in cur.fetchall()]
