@@ -36,7 +36,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from loopsite import LoopSite  # noqa: E402 - the test suite's loopback site, with `publish`
 
 DONE = """SELECT a.url FROM articles a JOIN article_classifications c ON c.article_id = a.id
-          WHERE a.link_state <> 'pending' AND a.events_state <> 'pending'"""
+          JOIN article_work w ON w.article_id = a.id
+          WHERE w.link_state <> 'pending' AND w.events_state <> 'pending'"""
 
 
 def rss_kib(pid: int) -> int:

@@ -119,7 +119,7 @@ def _story_warc(path: Path, stories: int, site: str) -> None:
 def _waiting(conn: Any) -> tuple[int, int]:
     row = conn.execute(
         "SELECT count(*) FILTER (WHERE link_state = 'pending'), count(*) FILTER (WHERE events_state = 'pending')"
-        " FROM articles"
+        " FROM article_work"
     ).fetchone()
     return int(row[0]), int(row[1])
 
@@ -189,7 +189,7 @@ def test_fast_backfill_marks_its_articles_and_a_thorough_reextract_redoes_them(
     conn.rollback()
 
     modes.clear()
-    conn.execute("UPDATE articles SET link_state = 'done', events_state = 'done'")  # the later stages ran
+    conn.execute("UPDATE article_work SET link_state = 'done', events_state = 'done'")  # the later stages ran
     conn.commit()
     report = reextract(settings.with_overrides(workers=1))
     # these plain pages give the same text in both modes: their articles take the thorough mode's
@@ -197,7 +197,7 @@ def test_fast_backfill_marks_its_articles_and_a_thorough_reextract_redoes_them(
     assert report.counts["extract"] == {"changed": 0, "unchanged": 3}
     assert modes and not any(modes)
     assert {r[0] for r in conn.execute("SELECT extractor FROM articles")} == {EXTRACTOR_VERSION}
-    assert conn.execute("SELECT count(*) FROM articles WHERE link_state = 'pending'").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM article_work WHERE link_state = 'pending'").fetchone()[0] == 0
     again = reextract(settings.with_overrides(workers=1))
     assert again.counts.get("extract", {}) == {}
 

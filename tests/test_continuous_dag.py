@@ -31,6 +31,6 @@ def test_news_continuous_processes_whatever_is_pending(dagbag, database_url, tmp
         assert _counts(database_url) == landed
     with psycopg.connect(database_url) as conn:
         rows = conn.execute("SELECT kind, status FROM pipeline_runs ORDER BY id").fetchall()
-        pending = conn.execute("SELECT count(*) FROM articles WHERE events_state = 'pending'").fetchone()[0]
+        pending = conn.execute("SELECT count(*) FROM article_work WHERE events_state = 'pending'").fetchone()[0]
     assert rows == [("continuous", "success"), ("continuous", "success")]
     assert pending == 0

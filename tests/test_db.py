@@ -31,3 +31,74 @@ def test_fresh_database_gets_every_migration(pg_admin_url):
     finally:
         with psycopg.connect(pg_admin_url, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def test_work_state_lives_beside_the_article_and_changing_it_leaves_the_article_row_alone(conn):
+    """Every article gets its `article_work` row whatever inserts it, loses it with the article, and
+    the stages' state changes do not write a new version of the (wide, full-text indexed) article row."""
+    from pipeline.classify.store import forget_labels
+    from pipeline.events.store import mark_read
+    from pipeline.syndication.store import mark_linked
+
+    (article_id,) = conn.execute(
+        """INSERT INTO articles (url, source, title, text, word_count, content_hash, extractor)
+           VALUES ('https://example.org/w', 'example.org', 'T', 'some words here', 3, md5('x'), 'test')
+           RETURNING id"""
+    ).fetchone()
+    work = "SELECT classify_state, link_state, events_state FROM article_work WHERE article_id = %s"
+    assert conn.execute(work, (article_id,)).fetchall() == [("pending", "pending", "pending")]
+    conn.commit()
+    version = conn.execute("SELECT xmin::text FROM articles WHERE id = %s", (article_id,)).fetchone()
+    mark_linked(conn, [article_id])
+    mark_read(conn, [article_id])
+    forget_labels(conn, [article_id])
+    conn.commit()
+    assert conn.execute(work, (article_id,)).fetchall() == [("pending", "done", "done")]
+    assert conn.execute("SELECT xmin::text FROM articles WHERE id = %s", (article_id,)).fetchone() == version
+    conn.execute("DELETE FROM articles WHERE id = %s", (article_id,))
+    assert conn.execute(work, (article_id,)).fetchall() == []
+
+
+def test_the_work_state_migration_keeps_each_articles_states(pg_admin_url, tmp_path):
+    """0090 moves the three states out of `articles` as they were (an archive mid-way through its
+    stages resumes where it was)."""
+    import shutil
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+
+    before = tmp_path / "before"
+    before.mkdir()
+    for m in db.list_migrations():
+        if m.version < "0090":
+            shutil.copy(m.path, before / m.path.name)
+    name = f"newsflow_m_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(pg_admin_url)
+        info["dbname"] = name
+        with db.connect(psycopg.conninfo.make_conninfo(**info)) as conn:
+            db.migrate(conn, before)
+            states = {"a": ("done", "done", "pending"), "b": ("pending", "pending", "done")}
+            for key, (classify, link, events) in states.items():
+                conn.execute(
+                    """INSERT INTO articles (url, source, text, word_count, content_hash, extractor, classify_state,
+                                             link_state, events_state)
+                       VALUES (%s, 'example.org', 'words', 1, md5(%s), 'test', %s, %s, %s)""",
+                    (f"https://example.org/{key}", key, classify, link, events),
+                )
+            conn.commit()
+            assert db.migrate(conn) == ["0090_article_work"]
+            moved = conn.execute(
+                """SELECT substr(a.url, 21), w.classify_state, w.link_state, w.events_state
+                   FROM article_work w JOIN articles a ON a.id = w.article_id ORDER BY a.url"""
+            ).fetchall()
+            assert moved == [(key, *found) for key, found in sorted(states.items())]
+            columns = {r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns "
+                                                  "WHERE table_name = 'articles'")}  # fmt: skip
+            assert not columns & {"classify_state", "link_state", "events_state"}
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -117,8 +117,8 @@ def snapshot(database_url: str) -> dict[str, Any]:
         "mentions": """SELECT e.event_key, a.url FROM event_mentions m
                        JOIN events e ON e.id = m.event_id JOIN articles a ON a.id = m.article_id""",
         "pending": """SELECT 'extract', count(*) FROM raw_pages WHERE extract_state IN ('pending', 'failed')
-                      UNION ALL SELECT 'link', count(*) FROM articles WHERE link_state = 'pending'
-                      UNION ALL SELECT 'events', count(*) FROM articles WHERE events_state = 'pending'""",
+                      UNION ALL SELECT 'link', count(*) FROM article_work WHERE link_state = 'pending'
+                      UNION ALL SELECT 'events', count(*) FROM article_work WHERE events_state = 'pending'""",
     }
     with psycopg.connect(database_url) as conn:
         found: dict[str, Any] = {name: sorted(conn.execute(q).fetchall()) for name, q in queries.items()}

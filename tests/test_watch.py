@@ -121,7 +121,8 @@ def test_watch_picks_up_items_published_while_it_runs(fresh, tmp_path):
                 conn.execute("NOTIFY newsflow_work")
             # labelled, linked and read for events (whether it makes an event is the classifier's call)
             labelled = """SELECT count(*) FROM articles a JOIN article_classifications c ON c.article_id = a.id
-                          WHERE a.url = %s AND a.link_state <> 'pending' AND a.events_state <> 'pending'"""
+                          JOIN article_work w ON w.article_id = a.id
+                          WHERE a.url = %s AND w.link_state <> 'pending' AND w.events_state <> 'pending'"""
             _wait_for(lambda: _one(fresh, labelled, url) == 1, 30, f"{url} processed", proc)
             fresh_s = time.monotonic() - published
             beat = _one(fresh, "SELECT heartbeat_at > started_at FROM pipeline_runs WHERE kind = 'watch'")

@@ -137,10 +137,16 @@ WHERE (article_classifications.relevant, article_classifications.classifier_vers
       IS DISTINCT FROM (EXCLUDED.relevant, EXCLUDED.classifier_version, EXCLUDED.taxonomy_hash)
 """
 # A relevance that changes (a reclassification) sends the article back to the events stage, which reads
-# an article that became relevant and drops the mentions of one that no longer is.
+# an article that became relevant and drops the mentions of one that no longer is: marked before the
+# relevance itself is updated (the first classification, from NULL, leaves the events state alone).
+EVENTS_AGAIN = """
+UPDATE article_work w SET events_state = 'pending'
+FROM articles a JOIN _stage_article_classifications s ON s.article_id = a.id
+WHERE w.article_id = a.id AND a.relevant IS NOT NULL AND a.relevant IS DISTINCT FROM s.relevant
+  AND w.events_state <> 'pending'
+"""
 UPDATE_RELEVANT = """
-UPDATE articles a SET relevant = s.relevant, updated_at = now(),
-    events_state = CASE WHEN a.relevant IS NULL THEN a.events_state ELSE 'pending' END
+UPDATE articles a SET relevant = s.relevant, updated_at = now()
 FROM _stage_article_classifications s
 WHERE a.id = s.article_id AND a.relevant IS DISTINCT FROM s.relevant
 """
@@ -175,8 +181,12 @@ def _store_decisions(
 ) -> None:
     rows = [(aid, lab.relevant, version, taxonomy_hash) for aid, lab in zip(ids, labels, strict=True)]
     db.copy_merge(cur, "article_classifications", DECISION_COLUMNS, rows, MERGE_DECISIONS)
+    cur.execute(EVENTS_AGAIN)
     cur.execute(UPDATE_RELEVANT)
-    cur.execute("UPDATE articles SET classify_state = 'done' WHERE id = ANY(%s) AND classify_state <> 'done'", (ids,))
+    cur.execute(
+        "UPDATE article_work SET classify_state = 'done' WHERE article_id = ANY(%s) AND classify_state <> 'done'",
+        (ids,),
+    )
 
 
 def stale_article_ids(
@@ -215,9 +225,9 @@ def drop_unused_topics(conn: psycopg.Connection[Any], taxonomy: Taxonomy) -> int
 # Articles labelled by another classifier version or taxonomy go back to pending; done once per change
 # of the pair, which `classifier_current` remembers.
 MARK_STALE = """
-UPDATE articles a SET classify_state = 'pending'
+UPDATE article_work w SET classify_state = 'pending'
 FROM article_classifications c
-WHERE c.article_id = a.id AND a.classify_state = 'done'
+WHERE c.article_id = w.article_id AND w.classify_state = 'done'
   AND (c.classifier_version <> %(version)s OR c.taxonomy_hash <> %(hash)s)
 """
 SET_CURRENT = """
@@ -252,8 +262,8 @@ def claim_unclassified(
     LOCKED: articles another process is labelling are left to it)."""
     mark_stale(conn, version, taxonomy_hash)
     rows = conn.execute(
-        """SELECT id FROM articles WHERE classify_state = 'pending' AND NOT (id = ANY(%s))
-           ORDER BY id LIMIT %s
+        """SELECT article_id FROM article_work WHERE classify_state = 'pending' AND NOT (article_id = ANY(%s))
+           ORDER BY article_id LIMIT %s
            FOR UPDATE SKIP LOCKED""",
         (list(exclude), limit),
     ).fetchall()
@@ -263,12 +273,15 @@ def claim_unclassified(
 def forget_labels(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> None:
     """Make these articles' labels stale (their text changed): the classify stage labels them again."""
     conn.execute("DELETE FROM article_classifications WHERE article_id = ANY(%s)", (list(article_ids),))
-    conn.execute("UPDATE articles SET classify_state = 'pending' WHERE id = ANY(%s)", (list(article_ids),))
+    conn.execute("UPDATE article_work SET classify_state = 'pending' WHERE article_id = ANY(%s)", (list(article_ids),))
 
 
 def unclassified_count(conn: psycopg.Connection[Any]) -> tuple[int, Any]:
     """Articles waiting for labels (new, changed, or labelled by another classifier or taxonomy), and
     when the oldest of them was stored."""
-    row = conn.execute("SELECT count(*), min(created_at) FROM articles WHERE classify_state = 'pending'").fetchone()
+    row = conn.execute(
+        "SELECT count(*), min(a.created_at) FROM article_work w JOIN articles a ON a.id = w.article_id"
+        " WHERE w.classify_state = 'pending'"
+    ).fetchone()
     assert row is not None
     return int(row[0]), row[1]

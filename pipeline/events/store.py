@@ -230,8 +230,9 @@ def claim_unread(conn: psycopg.Connection[Any], limit: int, *, wait: bool = True
     else:
         conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", EVENTS_LOCK)
     rows = conn.execute(
-        """SELECT id FROM articles WHERE events_state = 'pending' AND relevant IS NOT NULL
-           ORDER BY id LIMIT %s""",
+        """SELECT w.article_id FROM article_work w JOIN articles a ON a.id = w.article_id
+           WHERE w.events_state = 'pending' AND a.relevant IS NOT NULL
+           ORDER BY w.article_id LIMIT %s""",
         (limit,),
     ).fetchall()
     return [int(r[0]) for r in rows]
@@ -239,10 +240,13 @@ def claim_unread(conn: psycopg.Connection[Any], limit: int, *, wait: bool = True
 
 def mark_read(conn: psycopg.Connection[Any], article_ids: Sequence[int], state: str = "done") -> None:
     """Record that these articles' events were read (`done`), or must be read again (`pending`)."""
-    conn.execute("UPDATE articles SET events_state = %s WHERE id = ANY(%s)", (state, list(article_ids)))
+    conn.execute("UPDATE article_work SET events_state = %s WHERE article_id = ANY(%s)", (state, list(article_ids)))
 
 
 def unread_count(conn: psycopg.Connection[Any]) -> tuple[int, Any]:
-    row = conn.execute("SELECT count(*), min(created_at) FROM articles WHERE events_state = 'pending'").fetchone()
+    row = conn.execute(
+        "SELECT count(*), min(a.created_at) FROM article_work w JOIN articles a ON a.id = w.article_id"
+        " WHERE w.events_state = 'pending'"
+    ).fetchone()
     assert row is not None
     return int(row[0]), row[1]

@@ -305,17 +305,20 @@ def claim_unlinked(conn: psycopg.Connection[Any], limit: int, *, wait: bool = Tr
     else:
         conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", LINK_LOCK)
     rows = conn.execute(
-        "SELECT id FROM articles WHERE link_state = 'pending' ORDER BY id LIMIT %s", (limit,)
+        "SELECT article_id FROM article_work WHERE link_state = 'pending' ORDER BY article_id LIMIT %s", (limit,)
     ).fetchall()
     return [int(r[0]) for r in rows]
 
 
 def mark_linked(conn: psycopg.Connection[Any], article_ids: Sequence[int], state: str = "done") -> None:
     """Record that these articles were linked (`done`), or must be linked again (`pending`)."""
-    conn.execute("UPDATE articles SET link_state = %s WHERE id = ANY(%s)", (state, list(article_ids)))
+    conn.execute("UPDATE article_work SET link_state = %s WHERE article_id = ANY(%s)", (state, list(article_ids)))
 
 
 def unlinked_count(conn: psycopg.Connection[Any]) -> tuple[int, Any]:
-    row = conn.execute("SELECT count(*), min(created_at) FROM articles WHERE link_state = 'pending'").fetchone()
+    row = conn.execute(
+        "SELECT count(*), min(a.created_at) FROM article_work w JOIN articles a ON a.id = w.article_id"
+        " WHERE w.link_state = 'pending'"
+    ).fetchone()
     assert row is not None
     return int(row[0]), row[1]
