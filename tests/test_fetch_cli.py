@@ -88,3 +88,18 @@ def test_backfill_fast_and_reextract(cli: Any, conn: Any, tmp_path: Path) -> Non
     conn.commit()
     reextract(current_settings(workers=1))  # the environment the command saw, thorough mode
     assert conn.execute("SELECT extractor FROM articles").fetchall() == [(EXTRACTOR_VERSION,)]
+
+
+def test_backfill_thorough_overrides_the_environment(
+    cli: Any, conn: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.extract.core import EXTRACTOR_VERSION
+
+    monkeypatch.setenv("NEWSFLOW_EXTRACT_FAST", "1")
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    sentence = "The council said the bridge over the river would reopen to traffic after the repairs. "
+    head = '<html><head><link rel="canonical" href="https://o.example/b"></head>'
+    (saved / "b.html").write_text(f"{head}<body><article><h1>Bridge</h1><p>{sentence * 8}</p></article></body></html>")
+    cli("backfill", "--source", f"html:{saved}", "--thorough")
+    assert conn.execute("SELECT extractor FROM articles").fetchall() == [(EXTRACTOR_VERSION,)]

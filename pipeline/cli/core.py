@@ -217,12 +217,12 @@ def print_totals(conn: Any) -> None:
 
 def reextract_command(
     everything: bool = typer.Option(False, "--all", help="Every article with a stored page, not only stale ones."),
-    fast: bool = typer.Option(False, "--fast", help=FAST_HELP),
+    fast: bool | None = typer.Option(None, "--fast/--thorough", help=FAST_HELP),
 ) -> None:
     """Extract stored articles again from their raw pages (never re-downloading), after an extractor upgrade
-    (or to redo in the default, thorough mode what a `--fast` backfill extracted)."""
+    (or, with `--thorough`, to redo in the default mode what a `--fast` backfill extracted)."""
     with batch_progress("re-extract (batches)") as on_batch:
-        report = reextract(current_settings(extract_fast=fast or None), everything=everything, on_batch=on_batch)
+        report = reextract(current_settings(extract_fast=fast), everything=everything, on_batch=on_batch)
     print_report(report)
 
 

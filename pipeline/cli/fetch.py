@@ -162,7 +162,7 @@ def backfill_command(
     date_to: Annotated[str | None, typer.Option("--to", help="Last day (UTC), included.")] = None,
     process: Annotated[bool, typer.Option(help="Extract and classify the pages (else: raw pages only).")] = True,
     include_undated: Annotated[bool, typer.Option(help="Sitemaps: also take URLs without a date.")] = False,
-    fast: Annotated[bool, typer.Option("--fast", help=FAST_HELP)] = False,
+    fast: Annotated[bool | None, typer.Option("--fast/--thorough", help=FAST_HELP)] = None,
 ) -> None:
     """Load archived news for a window: WARC files, sitemaps, saved HTML, URL lists. Reruns load nothing twice."""
     from pipeline.jobs.backfill import backfill, day_window, parse_source
@@ -171,7 +171,7 @@ def backfill_command(
 
     first, last = parse_day(date_from, "--from"), parse_day(date_to, "--to")
     window = day_window(first, last)
-    settings = current_settings(extract_fast=fast or None)
+    settings = current_settings(extract_fast=fast)
     sources = [parse_source(s) for s in source]
     totals: dict[str, Counter[str]] = {}
     try:
