@@ -154,12 +154,30 @@ def test_archive_backfill_leaves_linking_to_the_process_that_holds_the_lock(
     assert _waiting(conn) == (9, 9)
 
 
+def test_the_final_link_stage_with_nothing_waiting_does_not_wait_for_a_busy_linker(
+    conn: Any, settings: Any, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    from pipeline.events.store import EVENTS_LOCK
+    from pipeline.jobs.nightly import link_and_find_events
+    from pipeline.runs import start_run
+    from pipeline.syndication.store import LINK_LOCK
+
+    run_id = start_run(conn, "backfill")
+    conn.commit()
+    monkeypatch.setenv("PGOPTIONS", "-c lock_timeout=3000")  # a wait for the lock fails the test
+    with psycopg.connect(database_url, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s, %s), pg_advisory_lock(%s, %s)", (*LINK_LOCK, *EVENTS_LOCK))
+        assert link_and_find_events(settings, run_id) == {}
+
+
 def test_fast_backfill_marks_its_articles_and_a_thorough_reextract_redoes_them(
     conn: Any, settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`extract_fast` reaches trafilatura and is recorded on what it made; a short page it skipped is
-    not taken again by the thorough mode of the same release; `reextract` in the thorough mode
-    redoes the fast articles (and only once)."""
+    """`extract_fast` reaches trafilatura and is recorded on what it made; a page it skipped is taken
+    again by the thorough mode (which finds its text), never by the fast mode; `reextract` in the
+    thorough mode redoes the fast articles (and only once)."""
     import pipeline.extract.text as text_module
     from pipeline.extract.core import EXTRACTOR_VERSION, FAST_EXTRACTOR_VERSION
     from pipeline.extract.store import claim_raw_pages
@@ -177,15 +195,22 @@ def test_fast_backfill_marks_its_articles_and_a_thorough_reextract_redoes_them(
     day = "2024-03-05T10:00:00Z"
     stories = [(f"https://fast.example/2024/03/05/story-{i}", 200, "text/html", article_html(f"Story {i}", 6), day)
                for i in range(3)]  # fmt: skip
-    short = ("https://fast.example/2024/03/05/brief", 200, "text/html", article_html("Brief", 1), day)
+    # text in spans of one div: the thorough mode finds it (its fallback extractors), the fast one
+    # keeps too little of it
+    sentence = "the council said the convoy reached the town after a long delay while families returned home. "
+    spans = ("<html><head><title>Convoy</title></head><body><div>" + f"<span>{sentence}</span>" * 8
+             + "</div></body></html>").encode()  # fmt: skip
+    short = ("https://fast.example/2024/03/05/spans", 200, "text/html", spans, day)
     write_warc(warc, [*stories, short])
     fast = settings.with_overrides(extract_fast=True, workers=1)
     counts = backfill(conn, fast, f"warc:{warc}")
     assert counts["articles"] == 3 and modes and all(modes)
     assert {r[0] for r in conn.execute("SELECT extractor FROM articles")} == {FAST_EXTRACTOR_VERSION}
-    skipped = conn.execute("SELECT extracted_by FROM raw_pages WHERE extract_state = 'skipped'").fetchall()
-    assert skipped == [(FAST_EXTRACTOR_VERSION,)]
-    assert claim_raw_pages(conn, 10) == []  # the short page is not the thorough mode's to redo
+    skipped = conn.execute("SELECT id, extracted_by FROM raw_pages WHERE extract_state = 'skipped'").fetchall()
+    assert [by for _, by in skipped] == [FAST_EXTRACTOR_VERSION]
+    assert claim_raw_pages(conn, 10, fast=True) == []  # the fast mode does not take it again
+    conn.rollback()
+    assert claim_raw_pages(conn, 10) == [skipped[0][0]]  # the thorough mode does
     conn.rollback()
 
     modes.clear()
@@ -194,12 +219,16 @@ def test_fast_backfill_marks_its_articles_and_a_thorough_reextract_redoes_them(
     report = reextract(settings.with_overrides(workers=1))
     # these plain pages give the same text in both modes: their articles take the thorough mode's
     # extractor and do not go back to the later stages
-    assert report.counts["extract"] == {"changed": 0, "unchanged": 3}
+    done = report.counts["extract"]
+    assert (done["changed"], done["unchanged"], done["stored"]) == (0, 3, 1)  # + the page fast skipped
     assert modes and not any(modes)
     assert {r[0] for r in conn.execute("SELECT extractor FROM articles")} == {EXTRACTOR_VERSION}
     assert conn.execute("SELECT count(*) FROM article_work WHERE link_state = 'pending'").fetchone()[0] == 0
+    # ... and the page the fast mode skipped was extracted thoroughly on the way (`process_pending`)
+    assert conn.execute("SELECT count(*) FROM articles WHERE url LIKE '%%/spans'").fetchone()[0] == 1
     again = reextract(settings.with_overrides(workers=1))
     assert again.counts.get("extract", {}) == {}
+    assert claim_raw_pages(conn, 10, fast=True) == [] and claim_raw_pages(conn, 10) == []
 
 
 def test_sitemap_index_and_news_sitemap_backfill_a_window(conn: Any, settings: Any) -> None:

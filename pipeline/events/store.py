@@ -222,7 +222,10 @@ EVENTS_LOCK = (7_431_004, 1)
 def claim_unread(conn: psycopg.Connection[Any], limit: int, *, wait: bool = True) -> list[int]:
     """Take the events lock for the caller's transaction, then up to `limit` classified articles whose
     events were not read yet. `wait` False: none when another process holds the lock (it reads what
-    is waiting)."""
+    is waiting). Nothing waiting: none, without waiting for the lock."""
+    waiting = conn.execute("SELECT EXISTS (SELECT 1 FROM article_work WHERE events_state = 'pending')").fetchone()
+    if not (waiting and waiting[0]):
+        return []
     if not wait:
         row = conn.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", EVENTS_LOCK).fetchone()
         if not (row and row[0]):

@@ -278,12 +278,15 @@ def refresh_articles(conn: psycopg.Connection[Any], rows: Sequence[Any]) -> list
 MAX_EXTRACT_ATTEMPTS = 3
 
 
-def claim_raw_pages(conn: psycopg.Connection[Any], limit: int, *, exclude: Sequence[int] = ()) -> list[int]:
+def claim_raw_pages(
+    conn: psycopg.Connection[Any], limit: int, *, exclude: Sequence[int] = (), fast: bool = False
+) -> list[int]:
     """Lock up to `limit` raw pages to extract, in the caller's transaction (SKIP LOCKED: pages another
     process is extracting are left to it): pending ones, failed ones with attempts left, and pages
-    skipped by another extractor release (not by this release in the other mode: a fast backfill
-    beside a thorough nightly does not take turns re-extracting the same short pages). Rows in
-    `exclude` (tried by this process) are left out."""
+    skipped by another extractor release. The thorough mode also takes the pages the fast mode of
+    this release skipped (it may find their text); the fast mode does not take the thorough mode's,
+    so the two never take turns on the same pages. Rows in `exclude` (tried by this process) are left
+    out."""
     rows = conn.execute(
         """SELECT id FROM raw_pages
            WHERE (extract_state = 'pending'
@@ -295,7 +298,7 @@ def claim_raw_pages(conn: psycopg.Connection[Any], limit: int, *, exclude: Seque
            FOR UPDATE SKIP LOCKED""",
         {
             "max": MAX_EXTRACT_ATTEMPTS,
-            "versions": [EXTRACTOR_VERSION, FAST_EXTRACTOR_VERSION],
+            "versions": [EXTRACTOR_VERSION, FAST_EXTRACTOR_VERSION] if fast else [EXTRACTOR_VERSION],
             "exclude": list(exclude),
             "limit": limit,
         },

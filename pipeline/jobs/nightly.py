@@ -267,7 +267,9 @@ def _drain(
 
 def _extract_batch(conn: psycopg.Connection[Any], settings: Settings, tried: set[int]) -> Batch:
     with conn.transaction():
-        ids = extract_store.claim_raw_pages(conn, settings.batch_size, exclude=sorted(tried))
+        ids = extract_store.claim_raw_pages(
+            conn, settings.batch_size, exclude=sorted(tried), fast=settings.extract_fast
+        )
         if not ids:
             return {}, 0
         checkpoint("extract:claimed")

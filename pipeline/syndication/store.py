@@ -297,7 +297,11 @@ LINK_LOCK = (7_431_003, 1)
 
 def claim_unlinked(conn: psycopg.Connection[Any], limit: int, *, wait: bool = True) -> list[int]:
     """Take the linker lock for the caller's transaction, then up to `limit` articles not linked yet.
-    `wait` False: none when another process holds the lock (it links what is waiting)."""
+    `wait` False: none when another process holds the lock (it links what is waiting). Nothing
+    waiting: none, without waiting for the lock."""
+    waiting = conn.execute("SELECT EXISTS (SELECT 1 FROM article_work WHERE link_state = 'pending')").fetchone()
+    if not (waiting and waiting[0]):
+        return []
     if not wait:
         row = conn.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", LINK_LOCK).fetchone()
         if not (row and row[0]):
