@@ -145,6 +145,16 @@ def in_transaction(conn: psycopg.Connection[Any]) -> AbstractContextManager[Any]
     return conn.transaction() if conn.autocommit else nullcontext()
 
 
+def exclusive_stage(conn: psycopg.Connection[Any], lock: tuple[int, int], *, wait: bool = True) -> bool:
+    """Take a stage's lock (one process at a time) for the caller's transaction. `wait` False: do not
+    wait for another process that holds it, and say so (False)."""
+    if wait:
+        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", lock)
+        return True
+    row = conn.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", lock).fetchone()
+    return bool(row and row[0])
+
+
 def _stage_exists(cur: psycopg.Cursor[Any], name: str) -> bool:
     cur.execute("SELECT to_regclass(%s) IS NOT NULL", (f"pg_temp.{name}",))
     row = cur.fetchone()

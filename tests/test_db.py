@@ -1,6 +1,28 @@
 """Migrations: applied in order, recorded, idempotent."""
 
+import uuid
+from contextlib import contextmanager
+
+import psycopg
+from psycopg import sql
+
 from pipeline import db
+
+
+@contextmanager
+def empty_database(pg_admin_url):
+    """A connection to a new database without any migration; dropped afterwards."""
+    name = f"newsflow_m_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(pg_admin_url)
+        info["dbname"] = name
+        with db.connect(psycopg.conninfo.make_conninfo(**info)) as conn:
+            yield conn
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def test_migrate_is_idempotent(conn):
@@ -11,26 +33,12 @@ def test_migrate_is_idempotent(conn):
 
 
 def test_fresh_database_gets_every_migration(pg_admin_url):
-    import uuid
-
-    import psycopg
-    from psycopg import sql
-
-    name = f"newsflow_m_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        info = psycopg.conninfo.conninfo_to_dict(pg_admin_url)
-        info["dbname"] = name
-        with db.connect(psycopg.conninfo.make_conninfo(**info)) as conn:
-            applied = db.migrate(conn)
-            assert applied == [f"{m.version}_{m.name}" for m in db.list_migrations()]
-            assert db.pending(conn) == []
-            tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname='public'")}
-            assert {"feeds", "articles", "story_clusters", "events", "pipeline_runs"} <= tables
-    finally:
-        with psycopg.connect(pg_admin_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with empty_database(pg_admin_url) as conn:
+        applied = db.migrate(conn)
+        assert applied == [f"{m.version}_{m.name}" for m in db.list_migrations()]
+        assert db.pending(conn) == []
+        tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname='public'")}
+        assert {"feeds", "articles", "story_clusters", "events", "pipeline_runs", "article_work"} <= tables
 
 
 def test_work_state_lives_beside_the_article_and_changing_it_leaves_the_article_row_alone(conn):
@@ -63,42 +71,29 @@ def test_the_work_state_migration_keeps_each_articles_states(pg_admin_url, tmp_p
     """0090 moves the three states out of `articles` as they were (an archive mid-way through its
     stages resumes where it was)."""
     import shutil
-    import uuid
-
-    import psycopg
-    from psycopg import sql
 
     before = tmp_path / "before"
     before.mkdir()
     for m in db.list_migrations():
         if m.version < "0090":
             shutil.copy(m.path, before / m.path.name)
-    name = f"newsflow_m_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        info = psycopg.conninfo.conninfo_to_dict(pg_admin_url)
-        info["dbname"] = name
-        with db.connect(psycopg.conninfo.make_conninfo(**info)) as conn:
-            db.migrate(conn, before)
-            states = {"a": ("done", "done", "pending"), "b": ("pending", "pending", "done")}
-            for key, (classify, link, events) in states.items():
-                conn.execute(
-                    """INSERT INTO articles (url, source, text, word_count, content_hash, extractor, classify_state,
-                                             link_state, events_state)
-                       VALUES (%s, 'example.org', 'words', 1, md5(%s), 'test', %s, %s, %s)""",
-                    (f"https://example.org/{key}", key, classify, link, events),
-                )
-            conn.commit()
-            assert db.migrate(conn) == ["0090_article_work"]
-            moved = conn.execute(
-                """SELECT substr(a.url, 21), w.classify_state, w.link_state, w.events_state
-                   FROM article_work w JOIN articles a ON a.id = w.article_id ORDER BY a.url"""
-            ).fetchall()
-            assert moved == [(key, *found) for key, found in sorted(states.items())]
-            columns = {r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns "
-                                                  "WHERE table_name = 'articles'")}  # fmt: skip
-            assert not columns & {"classify_state", "link_state", "events_state"}
-    finally:
-        with psycopg.connect(pg_admin_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with empty_database(pg_admin_url) as conn:
+        db.migrate(conn, before)
+        states = {"a": ("done", "done", "pending"), "b": ("pending", "pending", "done")}
+        for key, (classify, link, events) in states.items():
+            conn.execute(
+                """INSERT INTO articles (url, source, text, word_count, content_hash, extractor, classify_state,
+                                         link_state, events_state)
+                   VALUES (%s, 'example.org', 'words', 1, md5(%s), 'test', %s, %s, %s)""",
+                (f"https://example.org/{key}", key, classify, link, events),
+            )
+        conn.commit()
+        assert db.migrate(conn) == ["0090_article_work"]
+        moved = conn.execute(
+            """SELECT substr(a.url, 21), w.classify_state, w.link_state, w.events_state
+               FROM article_work w JOIN articles a ON a.id = w.article_id ORDER BY a.url"""
+        ).fetchall()
+        assert moved == [(key, *found) for key, found in sorted(states.items())]
+        columns = {r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns "
+                                              "WHERE table_name = 'articles'")}  # fmt: skip
+        assert not columns & {"classify_state", "link_state", "events_state"}

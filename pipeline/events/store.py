@@ -226,12 +226,8 @@ def claim_unread(conn: psycopg.Connection[Any], limit: int, *, wait: bool = True
     waiting = conn.execute("SELECT EXISTS (SELECT 1 FROM article_work WHERE events_state = 'pending')").fetchone()
     if not (waiting and waiting[0]):
         return []
-    if not wait:
-        row = conn.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", EVENTS_LOCK).fetchone()
-        if not (row and row[0]):
-            return []
-    else:
-        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", EVENTS_LOCK)
+    if not db.exclusive_stage(conn, EVENTS_LOCK, wait=wait):
+        return []
     rows = conn.execute(
         """SELECT w.article_id FROM article_work w JOIN articles a ON a.id = w.article_id
            WHERE w.events_state = 'pending' AND a.relevant IS NOT NULL

@@ -18,6 +18,7 @@ from typing import Any
 
 import psycopg
 
+from pipeline import db
 from pipeline.errors import DatabaseError
 from pipeline.syndication.core import (
     MAX_CANDIDATES,
@@ -302,12 +303,8 @@ def claim_unlinked(conn: psycopg.Connection[Any], limit: int, *, wait: bool = Tr
     waiting = conn.execute("SELECT EXISTS (SELECT 1 FROM article_work WHERE link_state = 'pending')").fetchone()
     if not (waiting and waiting[0]):
         return []
-    if not wait:
-        row = conn.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", LINK_LOCK).fetchone()
-        if not (row and row[0]):
-            return []
-    else:
-        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", LINK_LOCK)
+    if not db.exclusive_stage(conn, LINK_LOCK, wait=wait):
+        return []
     rows = conn.execute(
         "SELECT article_id FROM article_work WHERE link_state = 'pending' ORDER BY article_id LIMIT %s", (limit,)
     ).fetchall()
