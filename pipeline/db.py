@@ -155,6 +155,35 @@ def exclusive_stage(conn: psycopg.Connection[Any], lock: tuple[int, int], *, wai
     return bool(row and row[0])
 
 
+# The later stages' states in `article_work` (migration 0090): one column each, 'pending' or 'done'.
+WORK_STATES = ("classify_state", "link_state", "events_state")
+
+
+def work_waiting(conn: psycopg.Connection[Any], state: str) -> tuple[int, Any]:
+    """How many articles wait for the stage whose `article_work` column is `state`, and when the oldest
+    of them was stored."""
+    if state not in WORK_STATES:
+        raise ValueError(f"not a work state: {state!r}")
+    row = conn.execute(
+        sql.SQL(
+            "SELECT count(*), min(a.created_at) FROM article_work w JOIN articles a ON a.id = w.article_id"
+            " WHERE w.{} = 'pending'"
+        ).format(sql.Identifier(state))
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), row[1]
+
+
+def any_work_waiting(conn: psycopg.Connection[Any], state: str) -> bool:
+    """Whether any article waits for the stage whose `article_work` column is `state` (its partial index)."""
+    if state not in WORK_STATES:
+        raise ValueError(f"not a work state: {state!r}")
+    row = conn.execute(
+        sql.SQL("SELECT EXISTS (SELECT 1 FROM article_work WHERE {} = 'pending')").format(sql.Identifier(state))
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def _stage_exists(cur: psycopg.Cursor[Any], name: str) -> bool:
     cur.execute("SELECT to_regclass(%s) IS NOT NULL", (f"pg_temp.{name}",))
     row = cur.fetchone()

@@ -63,7 +63,8 @@ class Settings:
     workers: int = 1
     # trafilatura's fast mode (no comparison with its fallback extractors): about a quarter less
     # extraction CPU for about half a point of F1 (docs/benchmarks.md); for large backfills. Articles
-    # carry the mode in `extractor`, so `newsflow reextract` without it redoes them thoroughly.
+    # carry the mode in `extractor`, so `newsflow reextract --thorough` redoes them (and the pages it
+    # skipped). On the command line `--fast`/`--thorough` override it.
     extract_fast: bool = False
     # Where the nightly brief (`newsflow brief`, the news_brief DAG) is written; None: `briefs` in home.
     brief_dir: Path | None = None

@@ -279,9 +279,4 @@ def forget_labels(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> 
 def unclassified_count(conn: psycopg.Connection[Any]) -> tuple[int, Any]:
     """Articles waiting for labels (new, changed, or labelled by another classifier or taxonomy), and
     when the oldest of them was stored."""
-    row = conn.execute(
-        "SELECT count(*), min(a.created_at) FROM article_work w JOIN articles a ON a.id = w.article_id"
-        " WHERE w.classify_state = 'pending'"
-    ).fetchone()
-    assert row is not None
-    return int(row[0]), row[1]
+    return db.work_waiting(conn, "classify_state")

@@ -223,10 +223,7 @@ def claim_unread(conn: psycopg.Connection[Any], limit: int, *, wait: bool = True
     """Take the events lock for the caller's transaction, then up to `limit` classified articles whose
     events were not read yet. `wait` False: none when another process holds the lock (it reads what
     is waiting). Nothing waiting: none, without waiting for the lock."""
-    waiting = conn.execute("SELECT EXISTS (SELECT 1 FROM article_work WHERE events_state = 'pending')").fetchone()
-    if not (waiting and waiting[0]):
-        return []
-    if not db.exclusive_stage(conn, EVENTS_LOCK, wait=wait):
+    if not db.any_work_waiting(conn, "events_state") or not db.exclusive_stage(conn, EVENTS_LOCK, wait=wait):
         return []
     rows = conn.execute(
         """SELECT w.article_id FROM article_work w JOIN articles a ON a.id = w.article_id
@@ -243,9 +240,4 @@ def mark_read(conn: psycopg.Connection[Any], article_ids: Sequence[int], state: 
 
 
 def unread_count(conn: psycopg.Connection[Any]) -> tuple[int, Any]:
-    row = conn.execute(
-        "SELECT count(*), min(a.created_at) FROM article_work w JOIN articles a ON a.id = w.article_id"
-        " WHERE w.events_state = 'pending'"
-    ).fetchone()
-    assert row is not None
-    return int(row[0]), row[1]
+    return db.work_waiting(conn, "events_state")

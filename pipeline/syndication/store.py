@@ -300,10 +300,7 @@ def claim_unlinked(conn: psycopg.Connection[Any], limit: int, *, wait: bool = Tr
     """Take the linker lock for the caller's transaction, then up to `limit` articles not linked yet.
     `wait` False: none when another process holds the lock (it links what is waiting). Nothing
     waiting: none, without waiting for the lock."""
-    waiting = conn.execute("SELECT EXISTS (SELECT 1 FROM article_work WHERE link_state = 'pending')").fetchone()
-    if not (waiting and waiting[0]):
-        return []
-    if not db.exclusive_stage(conn, LINK_LOCK, wait=wait):
+    if not db.any_work_waiting(conn, "link_state") or not db.exclusive_stage(conn, LINK_LOCK, wait=wait):
         return []
     rows = conn.execute(
         "SELECT article_id FROM article_work WHERE link_state = 'pending' ORDER BY article_id LIMIT %s", (limit,)
@@ -317,9 +314,4 @@ def mark_linked(conn: psycopg.Connection[Any], article_ids: Sequence[int], state
 
 
 def unlinked_count(conn: psycopg.Connection[Any]) -> tuple[int, Any]:
-    row = conn.execute(
-        "SELECT count(*), min(a.created_at) FROM article_work w JOIN articles a ON a.id = w.article_id"
-        " WHERE w.link_state = 'pending'"
-    ).fetchone()
-    assert row is not None
-    return int(row[0]), row[1]
+    return db.work_waiting(conn, "link_state")
