@@ -21,7 +21,10 @@ COPY --chown=airflow:0 pipeline /opt/newsflow/pipeline
 COPY --chown=airflow:0 sql /opt/newsflow/sql
 COPY --chown=airflow:0 config /opt/newsflow/config
 RUN pip install --no-cache-dir --no-deps /opt/newsflow \
- && pip check
+ && pip check \
+ && python -m pipeline.events.build_gazetteer
+# (the last line builds the events stage's place names into ~/.cache/newsflow once, in the image,
+# instead of in the first task of every container)
 
 # The DAGs are baked in too; docker-compose.yml mounts ./dags over them for development.
 COPY --chown=airflow:0 dags /opt/airflow/dags

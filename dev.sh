@@ -22,6 +22,9 @@ setup() {
     .venv/bin/python -m pip install --quiet -c constraints.txt -e ".[airflow,dev,parquet]"
     echo "$want" > "$stamp"
   fi
+  # The events stage's place names, built once into a cache file here (~10 s) rather than by the first
+  # backfill or Airflow task that needs them; a no-op when the file is there.
+  .venv/bin/python -m pipeline.events.build_gazetteer
 }
 
 # The daily brief's test opens it in a real headless browser: Debian's chromium, installed here when

@@ -22,6 +22,7 @@ import math
 import os
 import re
 import sqlite3
+import subprocess
 import sys
 import unicodedata
 from collections import defaultdict
@@ -529,9 +530,13 @@ def load_gazetteer(places_file: Path | None = None, min_population: int = MIN_PO
             return StoredGazetteer(cache)
         except (sqlite3.Error, KeyError, ValueError) as exc:
             log.warning("gazetteer cache %s unreadable (%s); building it again", cache, exc)
-    gazetteer = Gazetteer(config, min_population)
     if cache is None:
-        return gazetteer
+        return Gazetteer(config, min_population)
+    failure = build_store_in_child(path, min_population, cache)
+    if failure is None:
+        return StoredGazetteer(cache)
+    log.warning("gazetteer cache %s not written by a child process (%s); building it here", cache, failure)
+    gazetteer = Gazetteer(config, min_population)
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         write_store(gazetteer, cache)
@@ -539,6 +544,47 @@ def load_gazetteer(places_file: Path | None = None, min_population: int = MIN_PO
         log.warning("gazetteer cache %s not written (%s); each process builds its own", cache, exc)
         return gazetteer
     return StoredGazetteer(cache)
+
+
+BUILD_TIMEOUT = 300  # seconds for a child process to build the gazetteer file (~8 s measured)
+
+
+def build_store_in_child(places_file: Path, min_population: int, cache: Path) -> str | None:
+    """Build the gazetteer and write its SQLite file in a separate Python process, so that the ~300 MB
+    the in-memory build takes never count in the caller's memory (a backfill, a watcher, an Airflow
+    task); the caller then reads the file like any other. None when the file is there, else why not."""
+    command = [sys.executable, "-m", "pipeline.events.build_gazetteer", str(places_file), str(min_population)]
+    command.append(str(cache))
+    try:
+        root = str(Path(__file__).resolve().parents[2])  # where `pipeline` imports from, whatever the caller's path
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        done = subprocess.run(command, capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False, env=env)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    if done.returncode != 0:
+        lines = (done.stderr or "").strip().splitlines()
+        return f"exit {done.returncode}: {lines[-1] if lines else 'no message'}"
+    return None if cache.is_file() else "the child process exited without writing it"
+
+
+def build_store(places_file: Path, min_population: int, cache: Path) -> None:
+    """Build the gazetteer and write it to `cache` (what the child process of `build_store_in_child` does)."""
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    write_store(Gazetteer(load_places(places_file), min_population), cache)
+
+
+def warm_cache(places_file: Path | None = None, min_population: int = MIN_POPULATION) -> Path | None:
+    """Write the gazetteer file now if it is missing (set-up does this, so that the first backfill does
+    not pay the build); its path, or None when caching is off."""
+    path = Path(places_file or CONFIG_DIR / "places.yaml")
+    load_places(path)
+    cache = _cache_file(path, min_population)
+    if cache is None or cache.is_file():
+        return cache
+    failure = build_store_in_child(path, min_population, cache)
+    if failure is not None:
+        raise OSError(f"gazetteer cache {cache} not written: {failure}")
+    return cache
 
 
 def _cache_file(places: Path, min_population: int) -> Path | None:
