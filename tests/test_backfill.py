@@ -330,3 +330,23 @@ def test_parse_source_and_sitemap_details(tmp_path: Path) -> None:
     assert page_address(b'<html><head><meta property="og:url" content="https://o.example/x#top"></head></html>') == (
         "https://o.example/x"
     )
+
+
+def test_a_warc_record_without_a_target_uri_is_skipped_and_the_rest_loaded(
+    conn: Any, settings: Any, tmp_path: Path
+) -> None:
+    warc = tmp_path / "no-uri.warc.gz"
+    with warc.open("wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        for i in range(4):
+            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+            record = writer.create_warc_record(
+                f"https://w.example/{i}", "response", payload=BytesIO(article_html(f"Story {i}", 8)),
+                http_headers=headers, warc_headers_dict={"WARC-Date": "2026-01-05T10:00:00Z"},
+            )  # fmt: skip
+            if i == 0:
+                record.rec_headers.remove_header("WARC-Target-URI")
+            writer.write_record(record)
+    counts = backfill(conn, settings, f"warc:{warc}")
+    assert counts["pages_stored"] == 3 and counts["skip:invalid_url"] == 1, counts
+    assert not any(k.startswith("failed:") for k in counts), counts

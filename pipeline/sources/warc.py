@@ -18,6 +18,7 @@ from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecordLoader
 from warcio.statusandheaders import StatusAndHeadersParserException
 
 from pipeline.dates import parse_w3c_date
@@ -61,6 +62,7 @@ def read_warc(
     one warning line naming the file): the caller reports the run as failed, not as a success."""
     with path.open("rb") as stream:
         records = ArchiveIterator(stream)
+        records.loader = _RecordLoader()
         read, last = 0, None
         try:
             for record in records:
@@ -78,6 +80,15 @@ def read_warc(
             _archive_failure(counts, path, "truncated_archive", read, None)
         elif read == 0:
             _archive_failure(counts, path, "corrupt_archive", read, None)
+
+
+class _RecordLoader(ArcWarcRecordLoader):
+    """warcio's record parser, except that a record without a WARC-Target-URI is read as a record (then
+    skipped as `skip:invalid_url`) instead of ending the archive with an AttributeError: one bad record
+    must not cost the records after it."""
+
+    def load_http_headers(self, rec_type: str, uri: str | None, stream: Any, length: int | None) -> Any:
+        return super().load_http_headers(rec_type, uri or "", stream, length)
 
 
 WARC_PARSE_ERRORS = (ArchiveLoadFailed, StatusAndHeadersParserException, AttributeError, ValueError, IndexError,
