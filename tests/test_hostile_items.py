@@ -94,3 +94,68 @@ def test_a_batch_with_a_hostile_page_loads_every_other_page(conn: Any, database_
     states = dict(conn.execute("SELECT url, extract_state FROM raw_pages").fetchall())
     assert sorted(states.values()) == ["done", "done", "done", "skipped"]
     assert nightly.process_pending(settings, run_id) == {}, "nothing is extracted twice"
+
+
+# ---------------------------------------------------------------- characters no database column holds
+
+SURROGATE_LD = (
+    '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Siege \\ud800 of Hajin", '
+    '"author": {"name": "A \\udfff writer\\u0000"}, "datePublished": "2024-03-05"}</script>'
+)
+
+
+def test_a_lone_surrogate_in_json_ld_is_replaced_and_the_page_stored(
+    conn: Any, database_url: str, tmp_path: Path
+) -> None:
+    for i, body in enumerate([page("Good one"), page("x", SURROGATE_LD), page("Good two")]):
+        store_raw_page(conn, url=f"https://s.example/{i}", body=body, source="test")
+    conn.commit()
+    settings = loopback_settings(home=tmp_path, database_url=database_url)
+    counts = nightly.process_pending(settings, nightly.begin_run(settings, "test"))
+    assert counts["stored"] == 3, counts
+    title, published = conn.execute("SELECT title, published_at FROM articles WHERE url LIKE '%/1'").fetchone()
+    assert title == "Siege \ufffd of Hajin" and published.date().isoformat() == "2024-03-05"
+
+
+def test_a_page_whose_data_the_database_refuses_fails_alone_and_is_parked(
+    conn: Any, database_url: str, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The safety net under the cleaning: with the cleaning switched off, the surrogate reaches the COPY;
+    the batch is stored page by page and only that page fails, then is parked after its attempts."""
+    from pipeline.extract import core, metadata
+
+    monkeypatch.setattr(core, "storable", lambda text: text)
+    monkeypatch.setattr(metadata, "loads_json", json.loads)
+    for i, body in enumerate([page("Good one"), page("x", SURROGATE_LD), page("Good two")]):
+        store_raw_page(conn, url=f"https://t.example/{i}", body=body, source="test")
+    conn.commit()
+    settings = loopback_settings(home=tmp_path, database_url=database_url, workers=1)
+    run_id = nightly.begin_run(settings, "test")
+    counts = nightly.process_pending(settings, run_id)
+    assert counts["stored"] == 2 and counts["failed:bad_data"] == 1, counts
+    for _ in range(5):  # later runs retry it until it is parked; the good pages are never redone
+        again = nightly.process_pending(settings, nightly.begin_run(settings, "test"))
+        assert again.get("stored", 0) == 0, again
+    state, reason = conn.execute("SELECT extract_state, extract_reason FROM raw_pages WHERE url LIKE '%/1'").fetchone()
+    assert state == "parked" and "UnicodeEncodeError" in reason
+    assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 2
+
+
+def test_a_stray_nul_byte_does_not_make_a_page_binary() -> None:
+    body = page("With a NUL").replace(b"</h1>", b"</h1>\x00")
+    [found] = extract_many([(body, "https://n.example/1")])
+    assert isinstance(found, Extraction) and "\x00" not in found.text and found.title == "With a NUL"
+    [binary] = extract_many([(b"\x00\x01" * 3000, "https://n.example/2")])
+    assert not isinstance(binary, Extraction)
+
+
+def test_one_json_feed_entry_with_a_lone_surrogate_costs_nothing() -> None:
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "items": ['
+        b'{"id": "1", "url": "https://b.example/1", "title": "bad \\ud800 title"},'
+        b'{"id": "2", "url": "https://b.example/2\\u0000", "title": "good"},'
+        b'{"id": "3", "url": "https://b.example/3", "title": "good"}]}'
+    )
+    parsed = parse_feed(body, url="https://b.example/feed.json", content_type="application/feed+json")
+    assert [e.url for e in parsed.entries] == ["https://b.example/1", "https://b.example/2", "https://b.example/3"]
+    assert parsed.entries[0].title == "bad \ufffd title"

@@ -7,6 +7,9 @@ profiles. `evaluate`/`scoring` score extraction against benchmarks.
 """
 
 from pipeline.extract.articles import extract_pages, reextract_articles
-from pipeline.extract.core import EXTRACTOR_VERSION, Extraction, extract, extract_many
+from pipeline.extract.core import EXTRACTOR_VERSION, Extraction, extract, extract_many, extractor_version
 
-__all__ = ["EXTRACTOR_VERSION", "Extraction", "extract", "extract_many", "extract_pages", "reextract_articles"]
+__all__ = [
+    "EXTRACTOR_VERSION", "Extraction", "extract", "extract_many", "extract_pages", "extractor_version",
+    "reextract_articles",
+]  # fmt: skip

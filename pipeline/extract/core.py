@@ -25,6 +25,7 @@ from pipeline.extract.language import detect_language
 from pipeline.extract.metadata import PageMeta, page_metadata
 from pipeline.extract.parallel import map_chunked, start_ahead
 from pipeline.extract.text import main_text
+from pipeline.textclean import storable
 from pipeline.urls import source_of
 
 __all__ = [
@@ -117,14 +118,14 @@ def _extract_unfiltered(tree: HtmlElement, url: str | None, now: datetime, *, fa
         url=url,
         canonical_url=meta.canonical_url,
         aliases=meta.aliases,
-        title=meta.title,
-        authors=meta.authors,
+        title=storable(meta.title) if meta.title else meta.title,
+        authors=[storable(a) for a in meta.authors],
         published_at=meta.published_at,
         date_source=meta.date_source,
         date_note=meta.date_note,
         language=None,
-        sitename=meta.sitename,
-        text=text,
+        sitename=storable(meta.sitename) if meta.sitename else meta.sitename,
+        text=storable(text),  # what the page's JSON and markup carry reaches the database whole
         dropped=found.dropped,
         meta=meta,
     )

@@ -119,8 +119,10 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
 
 
 def _looks_binary(data: bytes) -> bool:
+    """A known binary format, or NULs in more than 1 % of the first 4 KB (a stray NUL in a page is
+    dropped by `decode_html`, not a reason to lose the page)."""
     head = data[:4096]
-    return head.startswith(_BINARY_MAGIC) or b"\x00" in head
+    return head.startswith(_BINARY_MAGIC) or head.count(b"\x00") * 100 > len(head)
 
 
 def decode_html(html: str | bytes, charset: str | None = None) -> str:
@@ -140,6 +142,8 @@ def decode_html(html: str | bytes, charset: str | None = None) -> str:
         raise Skip("not_html", f"expected str or bytes, got {type(html).__name__}")
     if len(text) > MAX_HTML_BYTES:
         raise Skip("too_large", f"{len(text)} characters")
+    if "\x00" in text:
+        text = text.replace("\x00", "")  # neither lxml nor a PostgreSQL text column holds NUL
     if not _HTML_MARKUP.search(text[:200_000]):
         raise Skip("not_html", "no HTML markup")
     return text

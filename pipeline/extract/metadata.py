@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml.html import HtmlElement
 
 from pipeline.dates import find_text_dates, parse_date
+from pipeline.textclean import loads_json
 
 EARLIEST_TRUSTED = datetime(1990, 1, 1, tzinfo=UTC)
 CLOCK_SKEW = timedelta(days=1)
@@ -118,8 +119,8 @@ def _jsonld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
         if not raw:
             continue
         try:
-            data = json.loads(raw, strict=False)
-        except json.JSONDecodeError:
+            data = loads_json(raw, strict=False)  # a lone surrogate or NUL in it must not fail the page
+        except (json.JSONDecodeError, RecursionError):
             continue  # broken JSON-LD is common; the meta tags and the text still count
         found.extend(n for n in _walk_jsonld(data) if _types(n) & ARTICLE_TYPES)
     found.sort(key=lambda n: bool(_types(n) <= _GENERIC_TYPES))

@@ -13,6 +13,7 @@ import feedparser
 from pipeline.dates import parse_date as _iso_date
 from pipeline.dates import parse_loose_date
 from pipeline.errors import Skip
+from pipeline.textclean import loads_json, storable
 from pipeline.urls import normalize_url
 
 
@@ -52,11 +53,11 @@ def _add_entry(parsed: ParsedFeed, link: str | None, title: Any, when: datetime 
         parsed.skipped["skip:entry_no_link"] += 1
         return
     try:
-        target = normalize_url(link, base)
+        target = normalize_url(storable(link), base)
     except Skip:
         parsed.skipped["skip:entry_invalid_url"] += 1
         return
-    text = title.strip()[:1000] if isinstance(title, str) and title.strip() else None
+    text = storable(title.strip()[:1000]) if isinstance(title, str) and title.strip() else None
     parsed.entries.append(FeedEntry(target, text, when))
 
 
@@ -91,8 +92,8 @@ def _entry_date(entry: Any, language: str | None) -> datetime | None:
 
 def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
     try:
-        doc = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        doc = loads_json(body)  # a lone surrogate or NUL in one entry must not fail the feed
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise Skip("not_a_feed", f"{url}: invalid JSON: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
         raise Skip("not_a_feed", f"{url}: JSON without an items list")

@@ -32,7 +32,7 @@ from pipeline.db import connection
 from pipeline.errors import DatabaseError, TransientError
 from pipeline.events import refind_events
 from pipeline.events import store as events_store
-from pipeline.extract import extract_pages
+from pipeline.extract import extract_pages, extractor_version
 from pipeline.extract import store as extract_store
 from pipeline.feeds import poll_feeds
 from pipeline.feeds import sync_feeds as sync_feed_list
@@ -273,10 +273,38 @@ def _extract_batch(conn: psycopg.Connection[Any], settings: Settings, tried: set
         if not ids:
             return {}, 0
         checkpoint("extract:claimed")
-        counts, _ = extract_pages(conn, settings, ids)
+        counts = _extract_isolating(conn, settings, ids)
         checkpoint("extract:before_commit")
     tried.update(ids)
     return counts, len(ids)
+
+
+# A value the encoder or PostgreSQL refuses (a character, a date or number out of range): one page's
+# data, which no extraction rule foresaw. Anything else (the connection, a bug) still fails the batch.
+ITEM_DATA_ERRORS = (UnicodeError, psycopg.errors.DataError)
+
+
+def _extract_isolating(conn: psycopg.Connection[Any], settings: Settings, ids: list[int]) -> Counts:
+    """The batch's pages in one go; when storing them fails on one page's data, again page by page (each
+    in a savepoint), so that page fails alone (`failed:bad_data`, parked after its attempts) and the
+    rest of its batch is stored: a bad page never blocks the pages claimed with it, run after run."""
+    try:
+        with conn.transaction():
+            return extract_pages(conn, settings, ids)[0]
+    except ITEM_DATA_ERRORS as exc:
+        log.warning("a batch of %d pages failed on its data (%s: %s); page by page", len(ids), type(exc).__name__, exc)
+    total: Counts = {}
+    for raw_id in ids:
+        try:
+            with conn.transaction():
+                counts = extract_pages(conn, settings, [raw_id])[0]
+        except ITEM_DATA_ERRORS as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning("raw page %s failed on its data: %s", raw_id, error)
+            extract_store.mark_extracted(conn, [(raw_id, "failed", error)], extractor_version(settings.extract_fast))
+            counts = {"failed:bad_data": 1}
+        total = runs.merge_counts(total, counts)
+    return total
 
 
 def _classify_batch(conn: psycopg.Connection[Any], settings: Settings) -> Batch:
