@@ -365,3 +365,27 @@ def test_classify_command_reads_json_lines(tmp_path: Path, monkeypatch: pytest.M
     assert set(by_id) == {"bomb", "prison", "market"}
     assert by_id["bomb"]["relevant"] and by_id["bomb"]["topics"][0]["topic"] == "attacks"
     assert by_id["market"] == {"id": "market", "topics": [], "relevant": False}
+
+
+def test_classify_command_skips_a_line_it_cannot_read_and_labels_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typer
+
+    from pipeline.cli import classify as cli_classify
+
+    app, eval_app = typer.Typer(), typer.Typer()
+    app.add_typer(eval_app, name="eval")
+    cli_classify.register(app, eval_app)
+    monkeypatch.setenv("NEWSFLOW_HOME", str(tmp_path))
+    title, text = ARCHIVE["bomb"]
+    lines = [
+        json.dumps({"id": "bomb", "title": title, "text": text}).encode(),
+        b'{"id": "surrogate", "title": "ISIS \\ud800 bomb", "text": "' + text.encode() + b'"}',
+        b'{"id": 10, "title": "\xff", "text": "\xc3\x28"}',
+    ]
+    result = CliRunner().invoke(app, ["classify", "--taxonomy", str(DEFAULT)], input=b"\n".join(lines) + b"\n")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [r["id"] for r in rows] == ["bomb", "surrogate"] and rows[1]["relevant"]
+    assert "skip:bad_encoding" in result.output

@@ -69,3 +69,26 @@ def test_eval_events_reports_seeds_and_ipe_beside_the_baseline(shared_corpus):
     for method in ("events", "keyword baseline"):
         for label in ("ARREST", "KILL"):
             assert re.search(rf"dev \(n=\d+\)\s*│\s*{method}\s*│\s*{label}", result.stdout), (method, label)
+
+
+def test_one_unusable_line_is_one_skip_and_the_rest_is_read():
+    import os
+    import subprocess
+
+    from tests.test_cli import NEWSFLOW
+
+    story = "A car bomb killed 7 people in Kabul on Monday."
+    good = {"id": "ok", "published_at": "2026-03-12T09:00:00Z", "text": story}
+    lines = [
+        b'{"id": "s", "published_at": "2026-03-12T09:00:00Z", "text": "A bomb \\ud800 killed 3 in Kabul on Monday."}',
+        b'{"id": "b", "published_at": "2026-03-12T09:00:00Z", "text": "\xff\xc3\x28"}',
+        json.dumps({"id": "far", "published_at": "9999-12-31T23:59:59Z", "text": story}).encode(),
+        json.dumps(good).encode(),
+    ]
+    done = subprocess.run([NEWSFLOW, "events"], input=b"\n".join(lines) + b"\n", capture_output=True, timeout=300,
+                          env={**os.environ, "COLUMNS": "200"})  # fmt: skip
+    stderr = done.stderr.decode()
+    assert done.returncode == 0, stderr
+    ids = [json.loads(line)["id"] for line in done.stdout.decode().splitlines()]
+    assert ids == ["s", "ok"], (ids, stderr)
+    assert "skip:bad_encoding = 1" in stderr and "skip:bad_date = 1" in stderr and "Traceback" not in stderr

@@ -13,6 +13,8 @@ import typer
 from rich.table import Table
 
 from pipeline.cli.common import current_settings, err, out
+from pipeline.errors import Skip
+from pipeline.textclean import json_objects
 
 BATCH = 256
 
@@ -32,7 +34,7 @@ def classify_command(
     settings = current_settings(topics_file=taxonomy)
     model = get_classifier(load_taxonomy(settings.topics_file), settings.home / "models")
     counts = {"classified": 0, "relevant": 0, "skip:bad_json": 0, "skip:no_text": 0}
-    for batch in _batches(sys.stdin, counts):
+    for batch in _batches(sys.stdin.buffer, counts):
         labels = model.classify([(title, text) for _, title, text in batch])
         for (doc_id, _, _), lab in zip(batch, labels, strict=True):
             topics = [{"topic": t, "score": s} for t, s in lab.topics]
@@ -43,12 +45,10 @@ def classify_command(
     err.print(", ".join(f"{k} = {v}" for k, v in counts.items()) + f"  (classifier {model.version})")
 
 
-def _batches(stream: IO[str], counts: dict[str, int]) -> Iterator[list[tuple[Any, str, str]]]:
+def _batches(stream: IO[bytes], counts: dict[str, int]) -> Iterator[list[tuple[Any, str, str]]]:
     batch: list[tuple[Any, str, str]] = []
-    for lineno, line in enumerate(stream, 1):
-        if not line.strip():
-            continue
-        doc = _parse(line, lineno, counts)
+    for lineno, row in json_objects(stream):
+        doc = _document(row, lineno, counts)
         if doc is not None:
             batch.append(doc)
         if len(batch) >= BATCH:
@@ -58,16 +58,10 @@ def _batches(stream: IO[str], counts: dict[str, int]) -> Iterator[list[tuple[Any
         yield batch
 
 
-def _parse(line: str, lineno: int, counts: dict[str, int]) -> tuple[Any, str, str] | None:
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        counts["skip:bad_json"] += 1
-        err.print(f"line {lineno}: skipped, not valid JSON ({exc.msg})")
-        return None
-    if not isinstance(row, dict):
-        counts["skip:bad_json"] += 1
-        err.print(f"line {lineno}: skipped, expected a JSON object")
+def _document(row: dict[str, Any] | Skip, lineno: int, counts: dict[str, int]) -> tuple[Any, str, str] | None:
+    if isinstance(row, Skip):
+        counts[f"skip:{row.reason}"] = counts.get(f"skip:{row.reason}", 0) + 1
+        err.print(f"line {lineno}: skipped, {row.detail}")
         return None
     title, text = row.get("title") or "", row.get("text") or ""
     if not isinstance(title, str) or not isinstance(text, str) or not (title.strip() or text.strip()):

@@ -17,7 +17,9 @@ from rich.table import Table
 from pipeline.cli.common import err, out
 from pipeline.dates import parse_time
 from pipeline.errors import ConfigError, Skip
+from pipeline.textclean import json_objects
 
+MIN_YEAR, MAX_YEAR = 1800, 2200  # a published_at outside is a broken record (and dates near 9999 overflow)
 MAX_TEXT_CHARS = 2_000_000  # longer texts are cut (a hostile or broken record must not stall the run)
 
 
@@ -34,6 +36,8 @@ def _document(row: Any) -> tuple[Any, str, datetime | None]:
     published = parse_time(row.get("published_at"))
     if published is None:
         raise Skip("no_published_at", str(doc_id))  # relative dates ("on Tuesday") need it
+    if not MIN_YEAR <= published.year <= MAX_YEAR:
+        raise Skip("bad_date", f"{doc_id}: published_at {published.date()} is not a news date")
     return doc_id, text[:MAX_TEXT_CHARS], published
 
 
@@ -48,20 +52,21 @@ def events_command(
     from pipeline.events import mentions_in
 
     counts: Counter[str] = Counter()
-    for lineno, line in enumerate(sys.stdin, 1):
-        if not line.strip():
-            continue
+    for lineno, row in json_objects(sys.stdin.buffer):
         try:
-            doc_id, text, published = _document(json.loads(line))
-        except json.JSONDecodeError as exc:
-            counts["skip:bad_json"] += 1
-            err.print(f"line {lineno}: skipped, not valid JSON ({exc.msg})")
-            continue
+            if isinstance(row, Skip):
+                raise row
+            doc_id, text, published = _document(row)
         except Skip as skip:
             counts[f"skip:{skip.reason}"] += 1
             err.print(f"line {lineno}: skipped, {skip}")
             continue
-        found = mentions_in(text, published)
+        try:
+            found = mentions_in(text, published)
+        except Exception as exc:  # input no rule foresaw: this document fails, never the stream
+            counts["failed:error"] += 1
+            err.print(f"line {lineno}: failed, {type(exc).__name__}: {exc}")
+            continue
         counts["documents"] += 1
         for mention in found:
             if mention.background and not background:
