@@ -72,11 +72,13 @@ def test_the_work_state_migration_keeps_each_articles_states(pg_admin_url, tmp_p
     stages resumes where it was)."""
     import shutil
 
-    before = tmp_path / "before"
+    before, upto = tmp_path / "before", tmp_path / "upto"
     before.mkdir()
+    upto.mkdir()
     for m in db.list_migrations():
-        if m.version < "0090":
-            shutil.copy(m.path, before / m.path.name)
+        if m.version <= "0090":
+            shutil.copy(m.path, (before if m.version < "0090" else upto) / m.path.name)
+            shutil.copy(m.path, upto / m.path.name)
     with empty_database(pg_admin_url) as conn:
         db.migrate(conn, before)
         states = {"a": ("done", "done", "pending"), "b": ("pending", "pending", "done")}
@@ -88,7 +90,7 @@ def test_the_work_state_migration_keeps_each_articles_states(pg_admin_url, tmp_p
                 (f"https://example.org/{key}", key, classify, link, events),
             )
         conn.commit()
-        assert db.migrate(conn) == ["0090_article_work"]
+        assert db.migrate(conn, upto) == ["0090_article_work"]
         moved = conn.execute(
             """SELECT substr(a.url, 21), w.classify_state, w.link_state, w.events_state
                FROM article_work w JOIN articles a ON a.id = w.article_id ORDER BY a.url"""
@@ -97,3 +99,38 @@ def test_the_work_state_migration_keeps_each_articles_states(pg_admin_url, tmp_p
         columns = {r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns "
                                               "WHERE table_name = 'articles'")}  # fmt: skip
         assert not columns & {"classify_state", "link_state", "events_state"}
+
+
+def test_the_toll_migration_sets_each_events_toll_to_the_median_of_its_reports(pg_admin_url, tmp_path):
+    """0095: an event's killed was the largest figure of any report; it becomes the lower median, and
+    v_events shows the lowest and highest reported."""
+    import shutil
+
+    before = tmp_path / "before"
+    before.mkdir()
+    for m in db.list_migrations():
+        if m.version < "0095":
+            shutil.copy(m.path, before / m.path.name)
+    with empty_database(pg_admin_url) as conn:
+        db.migrate(conn, before)
+        ids = [
+            conn.execute(
+                """INSERT INTO articles (url, source, text, word_count, content_hash, extractor)
+                   VALUES (%s, %s, 'words', 1, md5(%s), 'test') RETURNING id""",
+                (f"https://{k}.example/a", f"{k}.example", k),
+            ).fetchone()[0]
+            for k in ("one", "two", "three")
+        ]
+        event = conn.execute(
+            """INSERT INTO events (event_key, event_type, event_date, date_precision, killed, extractor)
+               VALUES ('k', 'Battles', '2024-03-04', 'day', 90000, 'test') RETURNING id"""
+        ).fetchone()[0]
+        for article_id, killed in zip(ids, (7, 90000, 9), strict=True):
+            conn.execute(
+                "INSERT INTO event_mentions (event_id, article_id, sentence, killed) VALUES (%s, %s, 's', %s)",
+                (event, article_id, killed),
+            )
+        conn.commit()
+        assert db.migrate(conn) == ["0095_event_tolls"]
+        row = conn.execute("SELECT killed, killed_low, killed_high, killed_reports FROM v_events").fetchone()
+        assert row == (9, 7, 90000, 3)

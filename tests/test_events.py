@@ -396,7 +396,8 @@ def test_two_reports_give_the_same_event_in_either_order(conn, order):
     rows = conn.execute("SELECT event_key, event_date, date_precision, place, killed FROM events").fetchall()
     assert len(rows) == 1
     key, day, precision, place, killed = rows[0]
-    assert (day, precision, place, killed) == (date(2026, 3, 10), "day", "Al Fallujah", 11)
+    # the toll: the lower median of 9 and 11 (the more conservative of two reports, D41)
+    assert (day, precision, place, killed) == (date(2026, 3, 10), "day", "Al Fallujah", 9)
     assert key.split("|")[1] == "2026-03-10", key
 
 
@@ -420,3 +421,41 @@ def test_a_dated_report_joins_an_event_known_only_to_its_month(conn):
     counts = extract_events(conn, [second])
     assert counts["events_joined"] == 1, counts
     assert conn.execute("SELECT event_date, date_precision FROM events").fetchall() == [(date(2026, 2, 20), "day")]
+
+
+def test_an_events_toll_is_the_median_of_its_reports_and_follows_them(conn):
+    """One report's outlier does not set the toll; a report read again with another figure moves it."""
+    from pipeline.events import refind_events
+
+    texts = {
+        "one": "Islamic State militants killed 7 soldiers in Fallujah on Tuesday, police said.",
+        "two": "Islamic State militants killed 9 soldiers in Fallujah on Tuesday, officials said.",
+        "three": "Islamic State militants killed 3,000 soldiers in Fallujah on Tuesday, a statement said.",
+    }
+    ids = {k: _article(conn, f"https://{k}.example/a", f"{k}.example", t) for k, t in texts.items()}
+    for article_id in ids.values():
+        extract_events(conn, [article_id])
+    assert conn.execute("SELECT count(*), min(killed) FROM events").fetchone() == (1, 9)
+    low_high = "SELECT killed, killed_low, killed_high, killed_reports, independent_sources FROM v_events"
+    assert conn.execute(low_high).fetchone() == (9, 7, 3000, 3, 3)
+    conn.execute("UPDATE articles SET text = replace(text, '3,000', '11') WHERE id = %s", (ids["three"],))
+    refind_events(conn, [ids["two"], ids["three"]])
+    conn.execute("UPDATE articles SET text = 'Nothing happened.' WHERE id = %s", (ids["one"],))
+    refind_events(conn, [ids["one"]])  # its report leaves: the toll is the lower of 9 and 11
+    assert conn.execute(low_high).fetchone() == (9, 9, 11, 2, 2)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Militants killed one million soldiers in Hajin.", {}),
+        ("The blast killed 1.5 million people.", {}),
+        ("Gunmen killed 40 percent of the villagers.", {}),
+        ("Gunmen killed 40% of the villagers.", {}),
+        ("The bombing killed 90,000 soldiers.", {}),
+        ("The bombing killed two thousand people.", {"killed": 2000}),
+        ("A car bomb killed 12 people and wounded 30 others.", {"killed": 12, "injured": 30}),
+    ],
+)
+def test_scaled_figures_and_shares_are_not_read_as_small_tolls(sentence, expected):
+    assert find_counts(sentence) == expected

@@ -327,7 +327,18 @@ def _count(match: re.Match[str]) -> int | None:
     number = parse_number(raw)
     if re.fullmatch(r"1[89]\d\d|20\d\d", raw) and not _NOUN.search(match.group(0)):
         return None  # "1992 killed socialism": a year, not a toll
-    return number if number is not None and number < 100_000 else None
+    scale = _SCALE.match(match.string, match.end(1))
+    if number is not None and scale is not None:
+        if not scale.group(1).lower().startswith("thousand"):
+            return None  # "1.5 million", "40 percent of the villagers": not a count of one event's people
+        number *= 1000
+    return number if number is not None and number <= MAX_TOLL else None
+
+
+# What can follow a figure and change what it means: a decimal part or a scale ("1.5 million", "two
+# thousand") or a share ("40 percent", "40%").
+_SCALE = re.compile(r"(?:[.,]\d+)?\s*-?\s*(thousand|million|billion|trillion|mn\b|bn\b|percent|per\s+cent|%)", re.I)
+MAX_TOLL = 10_000  # a larger figure in one report is a war's total or an error, not one event's toll
 
 
 def mask_not_happened(sentence: str) -> str:

@@ -9,7 +9,7 @@ place or date replaces a coarser one, counts keep the largest figure, actors are
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import psycopg
@@ -55,11 +55,20 @@ UPDATE events SET
     actors = coalesce((SELECT array_agg(DISTINCT a) FROM unnest(actors || %(actors)s::text[]) a), '{}'),
     actor1 = coalesce(actor1, %(actor1)s),
     actor2 = coalesce(actor2, %(actor2)s),
-    killed = greatest(killed, %(killed)s),
-    injured = greatest(injured, %(injured)s),
-    detained = greatest(detained, %(detained)s),
     updated_at = now()
 WHERE id = %(id)s
+"""
+
+# An event's toll: the lower median of its reports' figures (NULLs, reports without one, are ignored):
+# a figure some report gave, not moved by one outlier, and of two reports the smaller (D41).
+REFRESH_TOLLS = """
+UPDATE events e SET killed = t.killed, injured = t.injured, detained = t.detained, updated_at = now()
+FROM (SELECT event_id,
+             percentile_disc(0.5) WITHIN GROUP (ORDER BY killed) AS killed,
+             percentile_disc(0.5) WITHIN GROUP (ORDER BY injured) AS injured,
+             percentile_disc(0.5) WITHIN GROUP (ORDER BY detained) AS detained
+      FROM event_mentions WHERE event_id = ANY(%(ids)s) GROUP BY event_id) t
+WHERE e.id = t.event_id AND (e.killed, e.injured, e.detained) IS DISTINCT FROM (t.killed, t.injured, t.detained)
 """
 
 REFINE_PLACE = """
@@ -110,7 +119,15 @@ def extract_events(conn: psycopg.Connection[Any], article_ids: Sequence[int]) ->
             found.append((event_id, article_id, mention))
     new = write_mentions(conn, found)
     counts.update({"mentions_new": new, "mentions_known": len(found) - new})
+    refresh_tolls(conn, {event_id for event_id, _, _ in found})
     return {k: v for k, v in counts.items() if v}
+
+
+def refresh_tolls(conn: psycopg.Connection[Any], event_ids: Iterable[int]) -> None:
+    """Set these events' killed/injured/detained from their reports (REFRESH_TOLLS)."""
+    ids = sorted(set(event_ids))
+    if ids:
+        conn.execute(REFRESH_TOLLS, {"ids": ids})
 
 
 def _event_for(conn: psycopg.Connection[Any], mention: Mention) -> tuple[int, bool]:
@@ -211,6 +228,7 @@ def refind_events(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> 
         )
         if cur.rowcount:
             found = {**found, "events_dropped": cur.rowcount}
+        refresh_tolls(conn, touched)  # an event that lost this article's report: its toll from the rest
     return found
 
 
