@@ -47,6 +47,7 @@ class RunReport:
     counts: dict[str, Counts] = field(default_factory=dict)
     status: str = "running"
     durations: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
 
     def skips(self) -> Counts:
         """Every item not loaded as it came, by stage and reason: {"extract: no_text": 1, "fetch: http_500
@@ -164,10 +165,10 @@ def fail_run_by_key(conn: psycopg.Connection[Any], run_key: str, error: str | No
 
 
 def load_report(conn: psycopg.Connection[Any], run_id: int) -> RunReport:
-    row = conn.execute("SELECT counts, durations, status FROM pipeline_runs WHERE id = %s", (run_id,)).fetchone()
+    row = conn.execute("SELECT counts, durations, status, error FROM pipeline_runs WHERE id = %s", (run_id,)).fetchone()
     if row is None:
         raise KeyError(f"no pipeline run {run_id}")
-    return RunReport(run_id=run_id, counts=dict(row[0]), durations=dict(row[1]), status=str(row[2]))
+    return RunReport(run_id=run_id, counts=dict(row[0]), durations=dict(row[1]), status=str(row[2]), error=row[3])
 
 
 def latest_report(conn: psycopg.Connection[Any], kinds: tuple[str, ...]) -> RunReport | None:

@@ -51,6 +51,11 @@ def test_a_poll_outage_leaves_the_feeds_due_for_the_retry(down_site, conn):
     assert due.fetchone()[0] == 2
     counts = conn.execute("SELECT counts -> 'poll' FROM pipeline_runs WHERE id = %s", (run_id,)).fetchone()[0]
     assert counts["feeds_failed_temporary"] == 2  # the outage is counted on the run
+    # ... and on the feeds (status lists them) and in the fetch log, without growing their backoff
+    feeds = conn.execute("SELECT failure_count, temp_failures, last_error IS NOT NULL FROM feeds").fetchall()
+    assert feeds == [(0, 1, True), (0, 1, True)]
+    logged = conn.execute("SELECT count(*) FROM fetch_log WHERE kind = 'feed' AND run_id = %s", (run_id,))
+    assert logged.fetchone()[0] == 2
     conn.commit()
 
     with DemoSite(reference_time=NOW, port=port) as site:
@@ -96,3 +101,52 @@ def test_a_cleared_run_that_succeeds_replaces_its_failed_mark(down_site, conn):
     nightly.end_run(settings, run_id, supersede_failed=True)  # `finish` after the clear
     status, error = conn.execute("SELECT status, error FROM pipeline_runs WHERE id = %s", (run_id,)).fetchone()
     assert (status, error) == ("success", None)
+
+
+def test_a_one_shot_run_during_an_outage_does_the_rest_and_ends_failed(down_site, conn):
+    settings, _ = down_site
+    report = nightly.run_once(settings, now=NOW, window_end=NOW)
+    assert report.status == "failed" and "every one of the 2 due feeds" in (report.error or "")
+    assert report.counts["poll"]["feeds_failed_temporary"] == 2
+    stored = conn.execute("SELECT status, error FROM pipeline_runs WHERE id = %s", (report.run_id,)).fetchone()
+    assert stored[0] == "failed" and "StagesFailed" in stored[1]
+
+
+def test_the_watcher_leaves_unreachable_feeds_alone_between_outage_pauses(down_site, conn):
+    """Every feed unreachable: one poll, then a pause (30 s, doubling), not a poll per cycle."""
+    import threading
+    import time
+
+    from pipeline.jobs import watch
+
+    settings, _ = down_site
+    stop = threading.Event()
+    cycles: list[watch.Cycle] = []
+    timer = threading.Timer(6.0, stop.set)
+    timer.start()
+    started = time.monotonic()
+    try:
+        report = watch.watch(settings, stop=stop, idle_s=1.0, on_batch=cycles.append)
+    finally:
+        timer.cancel()
+    assert time.monotonic() - started < 30, "the stop is seen during the pause"
+    polls = [c for c in cycles if "poll" in c.counts]
+    assert len(polls) == 1 and polls[0].poll_outage, [c.line() for c in cycles]
+    assert len(cycles) <= 8, "the watcher sleeps between cycles during the pause"
+    assert report.busy_cycles == 0, "an outage is not work"
+    hits = conn.execute("SELECT count(*) FROM fetch_log WHERE kind = 'feed'").fetchone()[0]
+    assert hits == 2, "each of the two feeds was asked once"
+
+
+def test_newsflow_run_during_an_outage_exits_non_zero_and_says_why(down_site, database_url, tmp_path):
+    from tests.test_cli import newsflow
+
+    settings, port = down_site
+    env = {"DATABASE_URL": database_url, "NEWSFLOW_HOME": str(tmp_path / "cli-home"),
+           "NEWSFLOW_ALLOW_PRIVATE": f"127.0.0.1:{port}", "NEWSFLOW_RETRIES": "1"}  # fmt: skip
+    done = newsflow("run", "--feeds", str(settings.feeds_file), env=env)
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "failed" in done.stderr and "every one of the 2 due feeds failed" in done.stderr
+    assert "Traceback" not in done.stderr
+    status = newsflow("status", env=env)
+    assert status.returncode == 0 and "2 failing feed(s)" in status.stdout, status.stdout[-2000:]

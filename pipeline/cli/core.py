@@ -117,6 +117,9 @@ def run_command(
     settings = current_settings().with_overrides(feeds_file=feeds)
     report = _run_with_progress(settings, kind="run")
     print_report(report)
+    if report.status != "success":  # e.g. every feed unreachable: what could be done was done, but say so
+        err.print(f"[red]run {report.run_id} {report.status}[/red]: {report.error or 'see the counts above'}")
+        raise typer.Exit(1)
 
 
 def _run_with_progress(settings: Settings, *, kind: str, now: datetime | None = None) -> RunReport:

@@ -105,7 +105,7 @@ def status_command(
             """SELECT id, name, url, failure_count, hard_failures, soft_failures, temp_failures, last_status,
                       last_error, to_char(last_success_at, 'YYYY-MM-DD HH24:MI'),
                       to_char(next_poll_at, 'YYYY-MM-DD HH24:MI')
-               FROM feeds WHERE failure_count > 0 ORDER BY failure_count DESC, id"""
+               FROM feeds WHERE failure_count > 0 OR last_error IS NOT NULL ORDER BY failure_count DESC, id"""
         ).fetchall()
         frontier = conn.execute(
             "SELECT state, coalesce(last_reason, ''), count(*) FROM frontier GROUP BY 1, 2 ORDER BY 1, 3 DESC"

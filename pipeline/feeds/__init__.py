@@ -5,7 +5,7 @@ conditional GET and backoff, `discover` finds a site's feeds, and `store` is the
 SQL for `feeds`.
 """
 
-from pipeline.feeds.poll import poll_feeds
+from pipeline.feeds.poll import is_outage, poll_feeds
 from pipeline.feeds.store import sync_feeds
 
-__all__ = ["poll_feeds", "sync_feeds"]
+__all__ = ["is_outage", "poll_feeds", "sync_feeds"]

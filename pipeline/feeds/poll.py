@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -181,6 +181,13 @@ def _poll(
     robots_log = run_sync(lambda: _fetch_feeds(conn, settings, feeds, hosts, done))
     write_fetch_log(conn, [*robots_log, *log], run_id)
     return dict(counts)
+
+
+def is_outage(counts: Mapping[str, int]) -> bool:
+    """Feeds were polled and every one failed for a temporary reason (refused, timeout, DNS, 5xx): the
+    network or the sites are down, not the feeds."""
+    polled = counts.get("feeds_polled", 0)
+    return bool(polled) and counts.get("feeds_failed_temporary", 0) == polled
 
 
 async def _fetch_feeds(

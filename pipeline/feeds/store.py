@@ -112,6 +112,18 @@ def record_failure(conn: Conn, feed: FeedRow, kind: str, error: str, code: int |
         )
 
 
+def keep_due_after_outage(conn: Conn, now: datetime) -> None:
+    """The poll at `now` was an outage (every due feed failed for a temporary reason: the network or the
+    sites are down). Its failures stay recorded (last error, status, temporary count: `newsflow status`
+    lists them) but are not the feeds' own: their backoff does not grow and they stay due at `now`, so
+    a retry of the same run polls them again (`newsflow watch` pauses on its own before it does)."""
+    conn.execute(
+        """UPDATE feeds SET failure_count = greatest(failure_count - 1, 0), next_poll_at = %(now)s
+           WHERE last_polled_at = %(now)s AND last_error IS NOT NULL AND next_poll_at > %(now)s""",
+        {"now": now},
+    )
+
+
 def add_feed(conn: Conn, url: str, name: str, *, poll_interval_s: int = DEFAULT_POLL_INTERVAL_S,
              topics: Sequence[str] = ()) -> tuple[int, bool]:  # fmt: skip
     """Insert (or re-enable) one feed; returns (id, newly added)."""

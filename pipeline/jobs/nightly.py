@@ -34,7 +34,8 @@ from pipeline.events import refind_events
 from pipeline.events import store as events_store
 from pipeline.extract import extract_pages, extractor_version
 from pipeline.extract import store as extract_store
-from pipeline.feeds import poll_feeds
+from pipeline.feeds import is_outage, poll_feeds
+from pipeline.feeds import store as feeds_store
 from pipeline.feeds import sync_feeds as sync_feed_list
 from pipeline.fetch import pages
 from pipeline.jobs.common import checkpoint, measure, record, timed, with_retries
@@ -92,11 +93,11 @@ def held_run(
         )  # fmt: skip
         runs.run_lock(keeper, run_id)  # taken before the row is visible to anyone else
         keeper.commit()
-        if sync_feeds:
-            with connection(settings) as conn:
-                timed(conn, run_id, "feeds", lambda: sync_feed_list(conn, settings.feeds_file))
-        checkpoint("begin:done")
         try:
+            if sync_feeds:  # a broken feed list fails this run (recorded), not a run left open
+                with connection(settings) as conn:
+                    timed(conn, run_id, "feeds", lambda: sync_feed_list(conn, settings.feeds_file))
+            checkpoint("begin:done")
             yield run_id
         except (KeyboardInterrupt, SystemExit, RunStopped) as exc:
             runs.finish_run(keeper, run_id, "interrupted", error=f"stopped by {type(exc).__name__}")
@@ -114,23 +115,21 @@ def held_run(
 def poll(settings: Settings, run_id: int, *, now: datetime, window_end: datetime | None) -> Counts:
     """Poll the due feeds; new entry URLs go to the frontier (one transaction: a poll that dies leaves
     its feeds due). Raises TransientError when feeds were due and every one failed for a temporary
-    reason (connection refused, timeout, 5xx): the network or the sites are down. That poll's changes
-    to the feeds are rolled back (only its counts are recorded on the run), so the feeds stay due and
-    a retry of the same run, at the same `now`, polls them again instead of finding them backed off."""
+    reason (connection refused, timeout, 5xx): the network or the sites are down. Those failures are
+    recorded (`newsflow status` lists the feeds, the fetch log has their rows) but do not back the
+    feeds off: they stay due, so a retry of the same run, at the same `now`, polls them again."""
     with connection(settings) as conn, db.connect(db.database_url(settings), autocommit=True) as locks:
         counts, seconds = measure(
             lambda: poll_feeds(conn, settings, now=now, window_end=window_end, run_id=run_id, lock_conn=locks)
         )
-        polled, temporary = counts.get("feeds_polled", 0), counts.get("feeds_failed_temporary", 0)
-        outage = bool(polled) and temporary == polled
-        if outage:
-            conn.rollback()
+        if is_outage(counts):
+            feeds_store.keep_due_after_outage(conn, now)
         elif counts.get("entries_new"):  # wake any `newsflow watch` (this process's or another's)
             runs.notify_work(conn)
         record(conn, run_id, ("poll", counts, seconds))
     checkpoint("poll:done")
-    if outage:
-        raise TransientError(f"every one of the {polled} due feeds failed for a temporary reason")
+    if is_outage(counts):
+        raise TransientError(f"every one of the {counts['feeds_polled']} due feeds failed for a temporary reason")
     return counts
 
 
@@ -215,24 +214,41 @@ def run_once(
     run_key: str | None = None,
     on_progress: Progress | None = None,
 ) -> RunReport:
-    """Every stage once, in this process: what `newsflow run` and `newsflow demo` do."""
+    """Every stage once, in this process: what `newsflow run` and `newsflow demo` do. A stage that fails
+    as a whole for a temporary reason (every feed unreachable) does not stop the others, which work on
+    what is already there; the run then ends `failed` with that reason (its report says what was done),
+    so a scheduler that runs it sees the outage."""
     now = now or datetime.now(UTC)
-    with held_run(settings, kind, run_key=run_key, window_start=window_start, window_end=window_end) as run_id:
-        _tolerate_transient(lambda: poll(settings, run_id, now=now, window_end=window_end))
-        _tolerate_transient(lambda: fetch_pending(settings, run_id))
-        process_pending(settings, run_id, on_progress=on_progress)
-        link_and_find_events(settings, run_id, on_progress=on_progress)
+    failures: list[str] = []
+    run_id = None
+    try:
+        with held_run(settings, kind, run_key=run_key, window_start=window_start, window_end=window_end) as run_id:
+            _tolerate_transient(lambda: poll(settings, run_id, now=now, window_end=window_end), failures)
+            _tolerate_transient(lambda: fetch_pending(settings, run_id), failures)
+            process_pending(settings, run_id, on_progress=on_progress)
+            link_and_find_events(settings, run_id, on_progress=on_progress)
+            if failures:
+                raise StagesFailed("; ".join(failures))
+    except StagesFailed:
+        pass  # recorded on the run by held_run
+    assert run_id is not None
     with connection(settings) as conn:
         return runs.load_report(conn, run_id)
 
 
-def _tolerate_transient(step: Callable[[], Counts]) -> None:
+class StagesFailed(Exception):  # noqa: N818 - the run's outcome, recorded as its error
+    """Stages of a one-shot run that failed as a whole for a temporary reason (the others ran)."""
+
+
+def _tolerate_transient(step: Callable[[], Counts], failures: list[str]) -> None:
     """In a one-shot CLI run, a stage that failed as a whole for a temporary reason is reported (its
-    counts are on the run) and the run goes on with what it has; Airflow retries such a task."""
+    counts are on the run, the reason in `failures`) and the run goes on with what it has; Airflow
+    retries such a task."""
     try:
         step()
     except TransientError as exc:
         log.warning("%s", exc)
+        failures.append(str(exc))
 
 
 # ---------------------------------------------------------------- units of work

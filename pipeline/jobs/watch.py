@@ -56,8 +56,15 @@ class Cycle:
 
     @property
     def did_work(self) -> bool:
-        """Whether any stage took an item (a feed polled, a page fetched, a batch processed)."""
-        return any(n > 0 for counts in self.counts.values() for n in counts.values())
+        """Whether any stage took an item (a feed polled, a page fetched, a batch processed); a stage that
+        failed as a whole for a temporary reason (the network is down) did none."""
+        return any(
+            n > 0 and not key.endswith("_transient") for counts in self.counts.values() for key, n in counts.items()
+        )
+
+    @property
+    def poll_outage(self) -> bool:
+        return "failed:poll_transient" in self.counts.get("poll", {})
 
     def line(self) -> str:
         parts = []
@@ -110,9 +117,12 @@ def _watch(
         listener = db.connect(db.database_url(settings), autocommit=True)
         try:
             runs.listen_for_work(listener)
+            pause = OutagePause()
             while not stop.is_set() and (max_cycles is None or report.cycles < max_cycles):
                 runs.wait_for_work(listener, 0.0)  # this cycle handles what was announced before it
-                cycle = _cycle(settings, run_id, report.cycles + 1, stop, lambda: runs.heartbeat(listener, run_id))
+                cycle = _cycle(settings, run_id, report.cycles + 1, stop, lambda: runs.heartbeat(listener, run_id),
+                               poll_feeds=pause.over())  # fmt: skip
+                pause.after(cycle)
                 report.cycles += 1
                 for stage, counts in cycle.counts.items():
                     report.totals[stage].update(counts)
@@ -126,7 +136,7 @@ def _watch(
                     continue
                 if stop.is_set() or (max_cycles is not None and report.cycles >= max_cycles):
                     break
-                report.wakeups += _sleep(listener, idle_s, stop)
+                report.wakeups += _sleep(listener, idle_s, stop, not_before=pause.left())
         finally:
             listener.close()
         if stop.is_set():
@@ -134,9 +144,42 @@ def _watch(
 
 
 HEARTBEAT_EVERY_S = 10.0
+OUTAGE_PAUSE_S = (30.0, 1800.0)  # after a poll in which every due feed failed: first pause, longest pause
 
 
-def _cycle(settings: Settings, run_id: int, number: int, stop: threading.Event, heartbeat: Callable[[], None]) -> Cycle:
+class OutagePause:
+    """How long the watcher leaves the feeds alone after polls in which every due feed failed for a
+    temporary reason: 30 s after the first, doubling with each one after it, at most 30 minutes; the
+    first poll that is not an outage ends it. Those feeds stay due in the database (`poll` does not back
+    them off, for a retry of a nightly run), so without it the watcher would poll them in every cycle,
+    many times a minute, while the network or the sites are down."""
+
+    def __init__(self) -> None:
+        self.wait = 0.0
+        self.until = 0.0
+
+    def over(self) -> bool:
+        return time.monotonic() >= self.until
+
+    def left(self) -> float:
+        return max(self.until - time.monotonic(), 0.0)
+
+    def after(self, cycle: Cycle) -> None:
+        if "poll" not in cycle.counts:
+            return  # no poll this cycle (paused, or stopped before it)
+        if not cycle.poll_outage:
+            self.wait = self.until = 0.0
+            return
+        first, longest = OUTAGE_PAUSE_S
+        self.wait = min(longest, self.wait * 2 if self.wait else first)
+        self.until = time.monotonic() + self.wait
+        log.warning("every due feed failed: the next poll in %.0f s (other stages go on)", self.wait)
+
+
+def _cycle(
+    settings: Settings, run_id: int, number: int, stop: threading.Event, heartbeat: Callable[[], None],
+    *, poll_feeds: bool = True,
+) -> Cycle:  # fmt: skip
     cycle = Cycle(number)
     started = last_beat = time.perf_counter()
 
@@ -158,6 +201,8 @@ def _cycle(settings: Settings, run_id: int, number: int, stop: threading.Event, 
     try:
         for stage, step in steps:
             check()
+            if stage == "poll" and not poll_feeds:
+                continue
             try:
                 cycle.counts[stage] = step()
             except TransientError as exc:  # the sites or the network are down: the next cycle retries
@@ -169,12 +214,12 @@ def _cycle(settings: Settings, run_id: int, number: int, stop: threading.Event, 
     return cycle
 
 
-def _sleep(listener: psycopg.Connection[Any], idle_s: float, stop: threading.Event) -> int:
-    """Wait until the next feed is due, a NOTIFY arrives, `stop` is set or `idle_s` passed (in slices
-    of at most a second, so that a stop from another thread is seen promptly). Returns the number of
-    notifications taken."""
+def _sleep(listener: psycopg.Connection[Any], idle_s: float, stop: threading.Event, *, not_before: float = 0.0) -> int:
+    """Wait until the next feed is due (but not within `not_before` seconds: an outage pause), a NOTIFY
+    arrives, `stop` is set or `idle_s` passed (in slices of at most a second, so that a stop from another
+    thread is seen promptly). Returns the number of notifications taken."""
     due = next_poll_due(listener)
-    wait = idle_s if due is None else min(idle_s, (due - datetime.now(UTC)).total_seconds())
+    wait = idle_s if due is None else min(idle_s, max((due - datetime.now(UTC)).total_seconds(), not_before))
     deadline = time.monotonic() + max(wait, 0.0)
     while not stop.is_set():
         left = deadline - time.monotonic()
