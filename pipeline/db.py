@@ -44,9 +44,18 @@ def sql_dir() -> Path:
 
 
 def connect(url: str, *, autocommit: bool = False, **options: Any) -> psycopg.Connection[Any]:
-    """Open a connection, turning driver errors into one clear DatabaseError."""
+    """Open a connection, turning driver errors into one clear DatabaseError (or a ConfigError for a
+    URL that is not PostgreSQL's)."""
+    scheme = re.match(r"([a-zA-Z][\w+.-]*)://", url)
+    if scheme is not None and scheme.group(1).lower() not in ("postgresql", "postgres"):
+        raise ConfigError(f"DATABASE_URL {redact(url)!r}: not a PostgreSQL URL (postgresql://USER@HOST:5432/DB)")
     try:
         return psycopg.connect(url, autocommit=autocommit, connect_timeout=10, **options)
+    except psycopg.ProgrammingError as exc:  # the URL or connection string cannot be read
+        raise ConfigError(
+            f"DATABASE_URL {redact(url)!r} cannot be read ({redact(str(exc).strip())}); "
+            "expected postgresql://USER@HOST:5432/DB or 'host=... dbname=...'"
+        ) from exc
     except psycopg.OperationalError as exc:
         message = f"cannot connect to PostgreSQL at {redact(url)}: {redact(str(exc).strip())}"
         missing = re.search(r'database "([^"]+)" does not exist', str(exc))

@@ -52,6 +52,10 @@ def test_bad_database_url_is_a_clear_error():
     assert result.returncode == 2
     assert "cannot connect to PostgreSQL" in result.stderr
     assert "Traceback" not in result.stderr
+    for url, said in (("notaurl", "cannot be read"), ("mysql://me:secret@db/x", "not a PostgreSQL URL")):
+        result = newsflow("status", env={"DATABASE_URL": url})
+        assert result.returncode == 2 and said in result.stderr, result.stderr[-1500:]
+        assert "Traceback" not in result.stderr and "secret" not in result.stderr
 
 
 def test_bad_settings_file_names_the_place(tmp_path):
