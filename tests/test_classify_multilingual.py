@@ -234,3 +234,26 @@ def test_false_positives_on_general_news_stay_under_one_percent(shared_corpus: P
     labels = model.classify([("", text) for _, text in docs])
     relevant = [key for (key, _), lab in zip(docs, labels, strict=True) if lab.relevant]
     assert len(relevant) / len(docs) <= 0.01, f"{len(relevant)} of {len(docs)} marked relevant: {relevant}"
+
+
+# Short wire reports of the group's attacks, written for this test: one or two sentences, as alerts and
+# briefs are. A rule that needs two keyword hits must find two in so few words.
+SHORT_ATTACKS = [
+    "Islamic State militants attacked an army post near Kirkuk on Monday, killing five soldiers, officials said.",
+    "Islamic State militants killed five soldiers in an attack on an army post near Kirkuk.",
+    "An Islamic State car bomb exploded at a market in Baghdad, killing 12 people, police said.",
+    "Daesh gunmen stormed a village south of Mosul overnight; three villagers were killed, a local official said.",
+    "ISIS fighters attacked a checkpoint of the Syrian Democratic Forces in Deir ez-Zor, killing 4 troops.",
+]
+
+
+@pytest.mark.parametrize("text", SHORT_ATTACKS)
+def test_a_short_report_of_an_attack_is_relevant_and_an_attack(text: str) -> None:
+    [label] = get_classifier(load_taxonomy(DEFAULT)).classify([("", text)])
+    assert label.relevant and label.topics[0][0] == "attacks", label
+
+
+def test_a_short_report_of_an_operation_against_the_group_is_not_an_attack() -> None:
+    text = "Iraqi forces raided Islamic State hideouts in the Hamrin mountains on Tuesday, killing 12 militants."
+    [label] = get_classifier(load_taxonomy(DEFAULT)).classify([("", text)])
+    assert label.relevant and [t for t, _ in label.topics] == ["military-ops"], label
