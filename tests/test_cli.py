@@ -97,3 +97,27 @@ def test_prune_command_reports_what_it_removed(database_url):
     result = newsflow("prune", env={"DATABASE_URL": database_url})
     assert result.returncode == 0, result.stderr[-2000:]
     assert "postings_removed = 0" in result.stdout
+
+
+def test_config_errors_stop_a_run_at_its_start_and_leave_no_open_run(database_url, tmp_path):
+    import psycopg
+
+    env = {"DATABASE_URL": database_url, "NEWSFLOW_HOME": str(tmp_path / "home")}
+    missing_topics = newsflow("run", env={**env, "NEWSFLOW_TOPICS": str(tmp_path / "missing.yaml")})
+    assert missing_topics.returncode == 2 and "missing.yaml" in missing_topics.stderr
+    assert "Traceback" not in missing_topics.stderr
+    broken = tmp_path / "feeds.yaml"
+    broken.write_text("feeds: [unclosed\n", encoding="utf-8")
+    bad_feeds = newsflow("run", env={**env, "NEWSFLOW_FEEDS": str(broken)})
+    assert bad_feeds.returncode == 2 and "feeds.yaml" in bad_feeds.stderr and "Traceback" not in bad_feeds.stderr
+    with psycopg.connect(database_url) as conn:
+        runs = conn.execute("SELECT kind, status, error FROM pipeline_runs ORDER BY id").fetchall()
+        logged = conn.execute("SELECT count(*) FROM fetch_log").fetchone()[0]
+    assert [r[:2] for r in runs] == [("run", "failed")], runs  # the topics error came before any run
+    assert "feeds.yaml" in runs[0][2] and logged == 0
+    # a backfill needs no feed list: a broken one does not stop it
+    html = tmp_path / "saved"
+    html.mkdir()
+    backfill = newsflow("backfill", "--source", f"html:{html}", "--no-process",
+                        env={**env, "NEWSFLOW_FEEDS": str(broken)})  # fmt: skip
+    assert backfill.returncode == 0, backfill.stderr[-2000:]

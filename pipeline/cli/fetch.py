@@ -176,7 +176,7 @@ def backfill_command(
     totals: dict[str, Counter[str]] = {}
     try:
         with held_run(settings, "backfill", run_key=",".join(source), window_start=window.start,
-                      window_end=window.end) as run_id, connection(settings) as conn:  # fmt: skip
+                      window_end=window.end, sync_feeds=False) as run_id, connection(settings) as conn:  # fmt: skip
             with _progress() as progress:
                 for src in sources:
                     task = progress.add_task(f"{src.kind}: {src.location}", total=None)

@@ -89,6 +89,8 @@ def day_window(date_from: date | None, date_to: date | None) -> Window:
     if date_from and date_to and date_to < date_from:
         raise ConfigError(f"--to {date_to} is before --from {date_from}")
     start = datetime.combine(date_from, time(0), tzinfo=UTC) if date_from else None
+    if date_to is not None and date_to >= date.max:
+        raise ConfigError(f"--to {date_to}: leave --to out for no end")
     end = datetime.combine(date_to + timedelta(days=1), time(0), tzinfo=UTC) if date_to else None
     return Window(start, end)
 

@@ -25,7 +25,7 @@ from typing import Any
 import psycopg
 
 from pipeline import db, runs
-from pipeline.classify import classify_articles
+from pipeline.classify import classify_articles, load_taxonomy
 from pipeline.classify import store as classify_store
 from pipeline.classify.store import load_for
 from pipeline.db import connection
@@ -58,12 +58,19 @@ def begin_run(
 ) -> int:
     """Migrate, mark runs whose process died `abandoned`, sync the feed list into `feeds`, and open a
     run (for a run that spans Airflow tasks; `newsflow run` uses `held_run`). Returns the run id."""
+    check_taxonomy(settings)
     with connection(settings) as conn:
         runs.reap_dead_runs(conn)
         run_id = runs.start_run(conn, kind, run_key=run_key, window_start=window_start, window_end=window_end)
         timed(conn, run_id, "feeds", lambda: sync_feed_list(conn, settings.feeds_file))
     checkpoint("begin:done")
     return run_id
+
+
+def check_taxonomy(settings: Settings) -> None:
+    """Read and validate the taxonomy file before any work (a ConfigError naming the place), so that a
+    broken or missing file stops a run at its start, not after it polled and fetched everything."""
+    load_taxonomy(settings.topics_file)
 
 
 class RunStopped(Exception):  # noqa: N818 - a stop asked for, not an error
@@ -83,6 +90,7 @@ def held_run(
     """A run owned by this process: its liveness lock is held on a connection of its own for as long
     as the run lasts, so a run whose process dies is marked `abandoned` by the next one. The run ends
     `success`, `interrupted` (SIGINT, SIGTERM) or `failed` (with the error) as the block does."""
+    check_taxonomy(settings)
     keeper = db.connect(db.database_url(settings))
     try:
         db.migrate(keeper)
