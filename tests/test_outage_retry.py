@@ -150,3 +150,4 @@ def test_newsflow_run_during_an_outage_exits_non_zero_and_says_why(down_site, da
     assert "Traceback" not in done.stderr
     status = newsflow("status", env=env)
     assert status.returncode == 0 and "2 failing feed(s)" in status.stdout, status.stdout[-2000:]
+    assert "runs that did not succeed" in status.stdout and "StagesFailed" in status.stdout

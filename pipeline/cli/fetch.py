@@ -94,13 +94,13 @@ def feeds_sync(
 
 
 def status_command(
-    hours: Annotated[int, typer.Option(help="Fetch outcomes of the last N hours.")] = 24,
+    hours: Annotated[int, typer.Option(help="Fetch outcomes and runs that did not succeed, of the last N hours.")] = 24,
 ) -> None:
     """Work waiting at each stage, open runs, failing feeds, the frontier by state, and recent fetches."""
-    from pipeline.jobs.status import open_runs, stage_work
+    from pipeline.jobs.status import failed_runs, open_runs, stage_work
 
     with connection(current_settings()) as conn:
-        work, running = stage_work(conn), open_runs(conn)
+        work, running, failed = stage_work(conn), open_runs(conn), failed_runs(conn, hours)
         failing = conn.execute(
             """SELECT id, name, url, failure_count, hard_failures, soft_failures, temp_failures, last_status,
                       last_error, to_char(last_success_at, 'YYYY-MM-DD HH24:MI'),
@@ -126,6 +126,12 @@ def status_command(
         for run_id, kind, key, started, beat, owner in running:
             table.add_row(str(run_id), kind, key or "", f"{started:%Y-%m-%d %H:%M}",
                           f"{beat:%H:%M:%S}" if beat else "", owner)  # fmt: skip
+        out.print(table)
+    if failed:
+        title = f"runs that did not succeed, last {hours} h"
+        table = Table("run", "kind", "key", "ended", "status", "error", title=title)
+        for run_id, kind, key, ended, status, error in failed:
+            table.add_row(str(run_id), kind, (key or "")[:40], f"{ended:%Y-%m-%d %H:%M}", status, error[:120])
         out.print(table)
     _print_failing(failing)
     table = Table("state", "reason", "urls", title="frontier")

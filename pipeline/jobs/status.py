@@ -85,3 +85,17 @@ def open_runs(conn: psycopg.Connection[Any]) -> list[tuple[int, str, str | None,
            FROM pipeline_runs WHERE status = 'running' ORDER BY id"""
     ).fetchall()
     return [(int(a), str(b), c, d, e, str(f)) for a, b, c, d, e, f in rows]
+
+
+def failed_runs(conn: psycopg.Connection[Any], hours: int) -> list[tuple[int, str, str | None, datetime, str, str]]:
+    """Runs of the last `hours` that did not succeed (failed, interrupted, abandoned): (id, kind, run key,
+    finished, status, error), newest first."""
+    rows = conn.execute(
+        """SELECT id, kind, run_key, coalesce(finished_at, started_at), status, coalesce(error, '')
+           FROM pipeline_runs
+           WHERE status NOT IN ('running', 'success')
+             AND coalesce(finished_at, started_at) > now() - make_interval(hours => %s)
+           ORDER BY id DESC LIMIT 20""",
+        (hours,),
+    ).fetchall()
+    return [(int(a), str(b), c, d, str(e), str(f)) for a, b, c, d, e, f in rows]
