@@ -121,3 +121,14 @@ def test_config_errors_stop_a_run_at_its_start_and_leave_no_open_run(database_ur
     backfill = newsflow("backfill", "--source", f"html:{html}", "--no-process",
                         env={**env, "NEWSFLOW_FEEDS": str(broken)})  # fmt: skip
     assert backfill.returncode == 0, backfill.stderr[-2000:]
+
+
+def test_a_backfill_that_loads_nothing_says_why(database_url, tmp_path):
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    (saved / "a.html").write_text("<html><head><title>x</title></head><body><p>words</p></body></html>")
+    env = {"DATABASE_URL": database_url, "NEWSFLOW_HOME": str(tmp_path / "home")}
+    done = newsflow("backfill", "--source", f"html:{saved}", "--no-process", env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "skip:no_url 1: a saved page needs its address" in " ".join(done.stderr.split())
+    assert "nothing loaded" in done.stderr

@@ -208,6 +208,29 @@ def backfill_command(
     with connection(settings) as conn:
         report = load_report(conn, run_id)
     _print_counts(totals, report.counts)
+    _explain_skips(totals)
+
+
+SKIP_HINTS = {
+    "skip:no_url": "a saved page needs its address: a <link rel=\"canonical\">, an og:url meta tag or the "
+    "browser's 'saved from url' comment (or use a urls: list or a WARC, which carry the address)",
+    "skip:outside_window": "outside --from/--to: widen the window to take them",
+}
+
+
+def _explain_skips(totals: dict[str, Counter[str]]) -> None:
+    """One line for each skip reason whose fix is not obvious from its name, and a warning when the
+    sources gave pages but none was loaded or already there."""
+    seen = Counter[str]()
+    for counts in totals.values():
+        seen.update(counts)
+    for reason, hint in SKIP_HINTS.items():
+        if seen[reason]:
+            err.print(f"{reason} {seen[reason]}: {hint}")
+    kept = seen["pages_stored"] + seen["pages_already_stored"]
+    skipped = sum(n for key, n in seen.items() if key.startswith("skip:"))
+    if not kept and skipped:
+        err.print(f"[yellow]nothing loaded[/yellow]: every one of the {skipped} item(s) was skipped (reasons above)")
 
 
 class IncompleteBackfill(NewsflowError):
