@@ -43,6 +43,7 @@ class Settings:
     home: Path = field(default_factory=default_home)
     feeds_file: Path = field(default_factory=lambda: _config_path("feeds.yaml"))
     topics_file: Path = field(default_factory=lambda: _config_path("topics.yaml"))
+    synonyms_file: Path = field(default_factory=lambda: _config_path("synonyms.yaml"))
     user_agent: str = "newsflow/0.1 (+https://github.com/newsflow/newsflow; news research crawler)"
     # Hosts or CIDR ranges newsflow may fetch from although they are loopback/private.
     allow_private: tuple[str, ...] = ()
@@ -88,6 +89,7 @@ _ENV = {
     "NEWSFLOW_HOME": "home",
     "NEWSFLOW_FEEDS": "feeds_file",
     "NEWSFLOW_TOPICS": "topics_file",
+    "NEWSFLOW_SYNONYMS": "synonyms_file",
     "NEWSFLOW_USER_AGENT": "user_agent",
     "NEWSFLOW_ALLOW_PRIVATE": "allow_private",
     "NEWSFLOW_BATCH_SIZE": "batch_size",

@@ -98,6 +98,41 @@ def test_search_finds_non_english_words_as_written(conn: Any, world: dict[str, i
     assert MARK_START in hits[0].snippet
 
 
+SYNONYMS = Path(__file__).resolve().parents[1] / "config" / "synonyms.yaml"
+
+
+def test_a_name_of_the_group_in_a_search_stands_for_all_its_names(conn: Any, world: dict[str, int]) -> None:
+    from pipeline.analysis.synonyms import load_synonyms
+
+    groups = load_synonyms(SYNONYMS)
+    extra = {
+        "daesh": ("https://d.example/1", "d.example", "Daesh cells struck a Syrian Democratic Forces post near Raqqa."),
+        "isis": ("https://i.example/1", "i.example", "ISIS claimed a bombing in Raqqa, its statement said."),
+    }
+    for key, (url, source, text) in extra.items():
+        world[key] = conn.execute(
+            """INSERT INTO articles (url, source, title, text, word_count, content_hash, extractor)
+               VALUES (%s, %s, %s, %s, 9, %s, 'test') RETURNING id""",
+            (url, source, text[:30], text, key),
+        ).fetchone()[0]
+    plain = {h.id for h in search(conn, "Daesh Raqqa")}
+    assert world["daesh"] in plain and world["isis"] not in plain, "without the groups, only what says Daesh"
+    found = {h.id for h in search(conn, "Daesh Raqqa", synonyms=groups)}
+    assert {world["daesh"], world["isis"]} <= found
+    assert world["local"] in {h.id for h in search(conn, "isis SDF", synonyms=groups)}  # "Islamic State ... SDF"
+    excluded = {h.id for h in search(conn, "Raqqa -ISIS", synonyms=groups)}
+    assert world["daesh"] in excluded and world["isis"] not in excluded, "an excluded name stays one word"
+
+
+def test_a_broken_synonyms_file_names_the_place(tmp_path: Path) -> None:
+    from pipeline.analysis.synonyms import load_synonyms
+
+    bad = tmp_path / "synonyms.yaml"
+    bad.write_text("groups:\n  - [ISIS, Daesh]\n  - [lonely]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"groups\[1\]: a group is a list of at least two names"):
+        load_synonyms(bad)
+
+
 def test_search_refuses_unknown_names_with_close_ones(conn: Any, world: dict[str, int]) -> None:
     with pytest.raises(ConfigError, match="local.example"):
         search(conn, "attack", SearchFilters(outlets=("locall.example",)))

@@ -47,7 +47,7 @@ class SearchFilters:
 
 SEARCH_SQL = """
 WITH q AS (
-    SELECT websearch_to_tsquery('english', %(q)s) AS qe, websearch_to_tsquery('simple', %(q)s) AS qs
+    SELECT {qe} AS qe, {qs} AS qs
 ), hits AS (
     SELECT a.id, greatest(ts_rank(a.tsv, q.qe), ts_rank(a.tsv_simple, q.qs)) AS rank
     FROM articles a CROSS JOIN q
@@ -81,8 +81,28 @@ ORDER BY h.rank DESC, va.published_at DESC NULLS LAST, h.id
 """
 
 
-def search_articles(conn: Conn, query: str, filters: SearchFilters, limit: int) -> list[tuple[Any, ...]]:
+def _tsquery(config: str, has_rest: bool, groups: Sequence[Sequence[str]]) -> str:
+    """The query's tsquery expression for one text search configuration: the rest of the query
+    (websearch syntax) AND, for each synonym group it named, any of the group's names as a phrase.
+    Only placeholders are built here; the texts are parameters."""
+    parts = [f"websearch_to_tsquery('{config}', %(q)s)"] if has_rest else []
+    for i, group in enumerate(groups):
+        names = " || ".join(f"phraseto_tsquery('{config}', %(g{i}_{j})s)" for j in range(len(group)))
+        parts.append(f"({names})")
+    return " && ".join(parts)
+
+
+def search_articles(
+    conn: Conn, query: str, filters: SearchFilters, limit: int, groups: Sequence[Sequence[str]] = ()
+) -> list[tuple[Any, ...]]:
+    """`query` (websearch syntax) AND each of `groups` (any of its names), under the filters."""
+    has_rest = bool(query.strip())
+    sql_text = SEARCH_SQL.replace("{qe}", _tsquery("english", has_rest, groups)).replace(
+        "{qs}", _tsquery("simple", has_rest, groups)
+    )
+    names = {f"g{i}_{j}": name for i, group in enumerate(groups) for j, name in enumerate(group)}
     params = {
+        **names,
         "q": query,
         "date_from": filters.date_from,
         "date_to": filters.date_to,
@@ -93,7 +113,7 @@ def search_articles(conn: Conn, query: str, filters: SearchFilters, limit: int) 
         "originals": filters.originals_only,
         "limit": limit,
     }
-    return _run(conn, SEARCH_SQL, params, "search")
+    return _run(conn, sql_text, params, "search")
 
 
 # The outlets that reported an event independently: each mention counts as its story's original

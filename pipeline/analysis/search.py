@@ -16,6 +16,7 @@ from typing import Any
 from pipeline.analysis import queries
 from pipeline.analysis.names import check_names, check_outlets
 from pipeline.analysis.queries import MARK_START, MARK_STOP, Conn, SearchFilters
+from pipeline.analysis.synonyms import Groups, expand_query
 from pipeline.errors import ConfigError
 
 __all__ = ["SearchFilters", "SearchHit", "search", "highlight", "validate_filters"]
@@ -73,14 +74,18 @@ def validate_filters(conn: Conn, filters: SearchFilters) -> SearchFilters:
                          filters.relevant_only, filters.originals_only)  # fmt: skip
 
 
-def search(conn: Conn, query: str, filters: SearchFilters | None = None, limit: int = 20) -> list[SearchHit]:
-    """The best `limit` articles for `query` under `filters`, best first."""
+def search(
+    conn: Conn, query: str, filters: SearchFilters | None = None, limit: int = 20, synonyms: Groups = ()
+) -> list[SearchHit]:
+    """The best `limit` articles for `query` under `filters`, best first; a name of one of the
+    `synonyms` groups in the query stands for any name of its group (`analysis.synonyms`)."""
     if not query.strip():
         raise ConfigError("search: the query is empty")
     if limit < 1:
         raise ConfigError(f"search: --limit must be at least 1, not {limit}")
     checked = validate_filters(conn, filters or SearchFilters())
-    rows = queries.search_articles(conn, query, checked, limit)
+    expanded = expand_query(query, synonyms)
+    rows = queries.search_articles(conn, expanded.rest, checked, limit, expanded.groups)
     events = queries.events_of_articles(conn, [r[0] for r in rows])
     return [
         SearchHit(

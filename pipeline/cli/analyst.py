@@ -78,6 +78,7 @@ def search_command(
 ) -> None:
     """Full-text search of the archive, best first, with outlet, date, topics, story size and a snippet."""
     from pipeline.analysis.search import SearchFilters, search
+    from pipeline.analysis.synonyms import load_synonyms
 
     _refuse_source(source)
     fmt = _choice(fmt, FORMATS, "--format")
@@ -86,8 +87,10 @@ def search_command(
         outlets=tuple(outlet or ()), languages=tuple(language or ()), relevant_only=relevant,
         originals_only=originals_only,
     )  # fmt: skip
-    with connection(current_settings()) as conn:
-        hits = search(conn, query, filters, limit)
+    settings = current_settings()
+    synonyms = load_synonyms(settings.synonyms_file)
+    with connection(settings) as conn:
+        hits = search(conn, query, filters, limit, synonyms)
     if fmt == "jsonl":
         for hit in hits:
             sys.stdout.write(json.dumps(hit.as_record(), ensure_ascii=False) + "\n")

@@ -212,7 +212,7 @@ def backfill_command(
 
 
 SKIP_HINTS = {
-    "skip:no_url": "a saved page needs its address: a <link rel=\"canonical\">, an og:url meta tag or the "
+    "skip:no_url": 'a saved page needs its address: a <link rel="canonical">, an og:url meta tag or the '
     "browser's 'saved from url' comment (or use a urls: list or a WARC, which carry the address)",
     "skip:outside_window": "outside --from/--to: widen the window to take them",
 }
