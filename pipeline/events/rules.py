@@ -14,7 +14,7 @@ Mentions of one article that `same_event` joins are one mention. See docs/events
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -436,8 +436,12 @@ def _event_type(masked: str, types: Iterable[EventType]) -> tuple[EventType, int
     return None
 
 
-def _actors(text: str, masked: str, config: EventConfig, cue_at: int) -> tuple[list[str], str | None, str | None]:
-    """Actor names in order, and actor1 (who acted) and actor2 (the other side)."""
+def _actors(
+    text: str, masked: str, config: EventConfig, cue_at: int, directed: bool = False
+) -> tuple[list[str], str | None, str | None]:
+    """Actor names in order, and actor1 (who acted) and actor2 (the other side). In a `directed` event
+    (one side acts on the other: not a clash) an actor named only after the cue, without "by", is the
+    one acted on ("Iraqi warplanes struck Islamic State hideouts": the group is actor2, not actor1)."""
     # One pass over the clause; where two actors' names overlap ("Iraqi security forces", "security
     # forces") the one that starts first (then the one listed first) holds.
     hits: list[tuple[int, str]] = []
@@ -452,9 +456,33 @@ def _actors(text: str, masked: str, config: EventConfig, cue_at: int) -> tuple[l
         return [], None, None
     by_agent = [n for at, n in hits if at > cue_at and re.search(r"\bby\s+(?:the\s+)?$", text[max(0, at - 12) : at])]
     before = [n for at, n in hits if at <= cue_at]
+    if directed and not by_agent and not before:
+        return names, None, names[0]
     actor1 = by_agent[0] if by_agent else (before[-1] if before else names[0])
     others = [n for n in names if n != actor1]
     return names, actor1, (others[0] if others else None)
+
+
+# A generic attack cue ("attacked", "opened fire", "gunmen") whose clause names armed targets and no
+# civilians is a fight between armed sides (ACLED: Battles / Armed clash), not violence against civilians.
+_GENERIC_ATTACK = re.compile(r"attack|opened fire|gunmen", re.I)
+_ARMED_TARGET = re.compile(
+    r"\b(?:soldiers?|troops|army|police(?:m[ae]n)?|officers|security forces|checkpoints?|military|(?:army|police) "
+    r"(?:post|base|station)s?|outposts?|garrison|guards|fighters|militiam[ae]n|SDF|PMF|peshmerga)\b", re.I
+)
+_CIVILIANS = re.compile(
+    r"\b(?:civilians?|villagers|worshippers|shepherds|farmers|children|women|pilgrims|students|market|mosque|"
+    r"church|school|hospital|shoppers|passengers)\b", re.I
+)
+
+
+def _armed_clash_instead(kind: EventType, clause: str, cue_at: int, types: Sequence[EventType]) -> EventType:
+    """The Armed clash type for a generic attack on armed targets (see _ARMED_TARGET), else `kind`."""
+    if kind.sub_event_type != "Attack" or not _GENERIC_ATTACK.match(clause, cue_at):
+        return kind
+    if not _ARMED_TARGET.search(clause) or _CIVILIANS.search(clause):
+        return kind
+    return next((t for t in types if t.sub_event_type == "Armed clash"), kind)
 
 
 def _pick_place(matches: list[PlaceMatch], chosen: dict[str, Place], cue_at: int) -> Place | None:
@@ -542,13 +570,15 @@ def mentions_in(
                     continue
                 if pub_day is not None and when.day > pub_day + timedelta(days=1):
                     continue  # a future date: planned, not happened
-                names, actor1, actor2 = _actors(clause.text, masked, config, typed[1])
-                if not names and _REFERRING.search(clause.text):
-                    names = list(prev_actors)  # "they were captured": who the sentence before named
-                    actor1, actor2 = (names + [None, None])[:2]
                 counts = find_counts(masked)
                 if kind.needs == "count" and not counts:
                     continue
+                kind = _armed_clash_instead(kind, masked, typed[1], config.types)
+                directed = kind.event_type != "Battles"
+                names, actor1, actor2 = _actors(clause.text, masked, config, typed[1], directed)
+                if not names and _REFERRING.search(clause.text):
+                    names = list(prev_actors)  # "they were captured": who the sentence before named
+                    actor1, actor2 = (names + [None, None])[:2]
                 if not (names or counts):
                     continue  # a cue and a place without anyone or any toll is not an event here
                 span = when.span()
