@@ -470,14 +470,14 @@ def _one_mention(text: str):
 
 
 def test_an_attack_on_soldiers_is_an_armed_clash_and_on_villagers_violence_against_civilians():
-    on_army = _one_mention("Islamic State militants attacked an army post near Kirkuk on Monday, killing five soldiers.")
+    on_army = _one_mention("IS militants attacked an army post near Kirkuk on Monday, killing five soldiers.")
     assert (on_army.event_type, on_army.sub_event_type, on_army.actor1) == ("Battles", "Armed clash", "Islamic State")
-    on_village = _one_mention("Islamic State militants attacked a village near Kirkuk on Monday, killing five villagers.")
+    on_village = _one_mention("IS militants attacked a village near Kirkuk on Monday, killing five villagers.")
     assert (on_village.event_type, on_village.sub_event_type) == ("Violence against civilians", "Attack")
 
 
 def test_the_side_named_only_after_a_strike_is_the_one_struck():
-    strike = _one_mention("Iraqi warplanes struck Islamic State hideouts in the Hamrin mountains on Monday, killing nine.")
+    strike = _one_mention("Iraqi warplanes struck Islamic State hideouts in the Hamrin mountains on Monday.")
     assert strike.sub_event_type == "Air/drone strike"
     assert (strike.actor1, strike.actor2) == (None, "Islamic State")
     claimed = _one_mention("Nine soldiers were killed in an air strike by Islamic State drones near Kirkuk on Monday.")

@@ -468,11 +468,13 @@ def _actors(
 _GENERIC_ATTACK = re.compile(r"attack|opened fire|gunmen", re.I)
 _ARMED_TARGET = re.compile(
     r"\b(?:soldiers?|troops|army|police(?:m[ae]n)?|officers|security forces|checkpoints?|military|(?:army|police) "
-    r"(?:post|base|station)s?|outposts?|garrison|guards|fighters|militiam[ae]n|SDF|PMF|peshmerga)\b", re.I
+    r"(?:post|base|station)s?|outposts?|garrison|guards|fighters|militiam[ae]n|SDF|PMF|peshmerga)\b",
+    re.I,
 )
 _CIVILIANS = re.compile(
     r"\b(?:civilians?|villagers|worshippers|shepherds|farmers|children|women|pilgrims|students|market|mosque|"
-    r"church|school|hospital|shoppers|passengers)\b", re.I
+    r"church|school|hospital|shoppers|passengers)\b",
+    re.I,
 )
 
 
