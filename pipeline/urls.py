@@ -94,7 +94,12 @@ def _split(text: str) -> SplitResult:
         raise Skip("invalid_url", f"not an http(s) URL: {text[:200]}")
     if not parts.hostname:
         raise Skip("invalid_url", f"no host: {text[:200]}")
+    if _BAD_HOST.search(parts.hostname):  # "exa mple.com", "a%20b.com": no host name holds these
+        raise Skip("invalid_url", f"not a host name: {parts.hostname[:100]!r} in {text[:200]}")
     return parts
+
+
+_BAD_HOST = re.compile(r"[\s%<>\"{}|\\^`]")
 
 
 def _unwrap(host: str, path: str, query: str) -> str | None:

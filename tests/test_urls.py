@@ -67,7 +67,17 @@ def test_google_search_page_is_not_a_wrapper() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["", "   ", "mailto:a@b.c", "javascript:alert(1)", "ftp://x.example/f", "http://", "http://h:99999/"],
+    [
+        "",
+        "   ",
+        "mailto:a@b.c",
+        "javascript:alert(1)",
+        "ftp://x.example/f",
+        "http://",
+        "http://h:99999/",
+        "http://exa mple.com/a b",
+        "http://a%20b.example/",
+    ],
 )
 def test_invalid_urls_raise_skip(bad: str) -> None:
     with pytest.raises(Skip) as info:
