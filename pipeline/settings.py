@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from pipeline.errors import ConfigError
+from pipeline.yamlfile import yaml_error
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -146,7 +147,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         try:
             data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
-            raise ConfigError(f"{config}: not valid YAML: {exc}") from exc
+            raise ConfigError(yaml_error(config, exc)) from exc
         if not isinstance(data, dict):
             raise ConfigError(f"{config}: expected a mapping of setting: value")
         for key, raw in data.items():

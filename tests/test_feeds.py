@@ -81,7 +81,8 @@ def test_adaptive_is_on_by_default_and_set_by_defaults_or_per_feed(tmp_path: Pat
             "feeds:\n  - name: A\n    url: https://a.example/\n    poll_interval: often\n",
             r"poll_interval must be",
         ),
-        ("feeds: [\n", r"not valid YAML"),
+        ("feeds: [\n", r"feeds.yaml:2:1: not valid YAML: expected the node content"),
+        ("feeds:\n  - name: x\n    url: [unclosed\n", r"feeds.yaml:4:1: not valid YAML: expected ',' or ']'"),
         (
             "feeds:\n  - {name: A, url: 'https://a.example/'}\n  - {name: B, url: 'https://a.example/'}\n",
             "same url",

@@ -25,6 +25,7 @@ import yaml
 
 from pipeline.errors import ConfigError, Skip
 from pipeline.urls import normalize_url
+from pipeline.yamlfile import yaml_error
 
 DEFAULT_POLL_INTERVAL_S = 3600
 
@@ -88,7 +89,7 @@ def load_feed_config(path: Path) -> list[FeedConfig]:
         data = yaml.safe_load(text)
         root = yaml.compose(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        raise ConfigError(yaml_error(path, exc)) from exc
     if data is None:
         return []
     if not isinstance(data, dict) or not isinstance(data.get("feeds", []), list):
