@@ -29,7 +29,7 @@ def read_mapping(path: Path, what: str = "file", expected: str = "") -> dict[str
 
 
 def yaml_error(path: Path | str, exc: yaml.YAMLError) -> str:
-    """"<path>:<line>:<column>: not valid YAML: <what the parser says>", without the parser's own
+    """ "<path>:<line>:<column>: not valid YAML: <what the parser says>", without the parser's own
     `in "<unicode string>", line N` and its excerpt."""
     mark = getattr(exc, "problem_mark", None)
     where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else f"{path}"
