@@ -347,6 +347,13 @@ def test_a_warc_record_without_a_target_uri_is_skipped_and_the_rest_loaded(
             if i == 0:
                 record.rec_headers.remove_header("WARC-Target-URI")
             writer.write_record(record)
+        # an HTTP/2 response (as crawlers record them today) reads like any other
+        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/2")
+        record = writer.create_warc_record(
+            "https://w.example/h2", "response", payload=BytesIO(article_html("Story h2", 8)),
+            http_headers=headers, warc_headers_dict={"WARC-Date": "2026-01-05T10:00:00Z"},
+        )  # fmt: skip
+        writer.write_record(record)
     counts = backfill(conn, settings, f"warc:{warc}")
-    assert counts["pages_stored"] == 3 and counts["skip:invalid_url"] == 1, counts
+    assert counts["pages_stored"] == 4 and counts["skip:invalid_url"] == 1, counts
     assert not any(k.startswith("failed:") for k in counts), counts

@@ -3,7 +3,8 @@ article that reports it).
 
 A mention joins the stored event that `rules.same_event` says it reports (same type family, dates that
 agree, places that agree); otherwise it starts a new event. Joining refines the event: a more precise
-place or date replaces a coarser one, counts keep the largest figure, actors are united.
+place or date replaces a coarser one, actors are united, and the toll (killed, injured, detained) is the
+lower median of its reports' figures, recomputed as reports join, change or leave (REFRESH_TOLLS, D41).
 """
 
 from __future__ import annotations
