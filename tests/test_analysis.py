@@ -283,3 +283,28 @@ def test_export_command(cli: Any, world: dict[str, int], tmp_path: Path) -> None
     assert "1 events row(s) written" in result.output
     bad = cli("export", "people", code=2)
     assert "articles, events, clusters" in bad.output
+
+
+@pytest.mark.parametrize(
+    ("query", "rest", "groups"),
+    [
+        ("Daesh Hamrin", "Hamrin", ["Islamic State"]),
+        ('"Islamic State" Mosul', "Mosul", ["Islamic State"]),
+        ("islamic state attack", "attack", ["Islamic State"]),
+        ("ISIS, Mosul", "Mosul", ["Islamic State"]),
+        ("SDF Raqqa daesh", "Raqqa", ["Islamic State", "Syrian Democratic Forces"]),
+        # left as written: exclusions, OR in any case, a name inside a longer word or phrase
+        ("-ISIS Mosul", "-ISIS Mosul", []),
+        ('-"Islamic State" Hamrin', '-"Islamic State" Hamrin', []),
+        ('Hamrin -"Daesh"', 'Hamrin -"Daesh"', []),
+        ("daesh or Hamrin", "daesh or Hamrin", []),
+        ('"ISIS-K" Kabul', '"ISIS-K" Kabul', []),
+        ("ISIS-K attack", "ISIS-K attack", []),
+        ('"the Islamic State attack"', '"the Islamic State attack"', []),
+    ],
+)
+def test_query_expansion_reads_the_query_as_websearch_does(query: str, rest: str, groups: list[str]) -> None:
+    from pipeline.analysis.synonyms import expand_query, load_synonyms
+
+    expanded = expand_query(query, load_synonyms(SYNONYMS))
+    assert (expanded.rest, [g[0] for g in expanded.groups]) == (rest, groups)

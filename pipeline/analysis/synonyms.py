@@ -2,9 +2,9 @@
 
 A query that names one member of a group ("Daesh Hamrin") is searched as the rest of the query
 ("Hamrin") AND any member of the group (Islamic State, ISIS, ISIL, Daesh, داعش, ...): the group's many
-names are one term. Only whole words or phrases of the query are matched, in any case; a name
-after "-" (an exclusion) and a query that uses OR are left as written (websearch syntax has no
-parentheses to group the alternatives with the rest).
+names are one term. Only whole words, runs of words or quoted phrases of the query are matched, in any
+case; an excluded name ("-ISIS") and a query that uses OR are left as written (websearch syntax has
+no parentheses to group the alternatives with the rest).
 """
 
 from __future__ import annotations
@@ -49,21 +49,52 @@ def load_synonyms(path: Path) -> Groups:
     return tuple(out)
 
 
+_TOKEN = re.compile(r'-?"[^"]*"?|\S+')
+_EDGE_PUNCTUATION = ",.;:!?()[]"
+
+
 def expand_query(query: str, groups: Groups) -> ExpandedQuery:
-    """Take the group names out of `query` (longest first, each group once) and return what is left
-    with the groups they belong to."""
-    if re.search(r"(?<!\S)OR(?!\S)", query):
+    """Take the group names out of `query` and return what is left with the groups they belong to.
+
+    The query is read as websearch reads it: "quoted phrases", -exclusions, and OR (any case). Only a
+    whole word or run of words outside quotes, or a whole quoted phrase, that is a name is taken; an
+    excluded one, a name inside a longer phrase or word ("ISIS-K"), and every name of a query that
+    uses OR stay as written."""
+    tokens = _TOKEN.findall(query)
+    if any(t.lower() == "or" for t in tokens):
         return ExpandedQuery(query, ())
+    words = [_word(t) for t in tokens]  # None: not a bare word (quoted, excluded)
+    taken = [False] * len(tokens)
     found: list[tuple[str, ...]] = []
-    rest = query
     for group in groups:
-        for name in sorted(group, key=len, reverse=True):
-            pattern = re.compile(rf'(?<![-\w])"?{_name_pattern(name)}"?(?!\w)', re.IGNORECASE)
-            rest, n = pattern.subn(" ", rest)
-            if n and group not in found:
-                found.append(group)
-    return ExpandedQuery(" ".join(rest.split()), tuple(found))
+        for name in sorted(group, key=lambda n: len(n.split()), reverse=True):
+            wanted = name.lower().split()
+            for i in range(len(tokens)):
+                span = _match(tokens, words, taken, i, wanted)
+                if span:
+                    for k in range(i, i + span):
+                        taken[k] = True
+                    if group not in found:
+                        found.append(group)
+    rest = " ".join(t for t, gone in zip(tokens, taken, strict=True) if not gone)
+    return ExpandedQuery(rest, tuple(found))
 
 
-def _name_pattern(name: str) -> str:
-    return r"[\s-]+".join(re.escape(word) for word in name.split())
+def _word(token: str) -> str | None:
+    if token.startswith(("-", '"')):
+        return None
+    return token.strip(_EDGE_PUNCTUATION).lower() or None
+
+
+def _match(tokens: list[str], words: list[str | None], taken: list[bool], i: int, wanted: list[str]) -> int:
+    """How many tokens from `i` spell the name `wanted` (0: none): one whole quoted phrase, or bare words."""
+    if taken[i]:
+        return 0
+    token = tokens[i]
+    if token.startswith('"'):
+        inner = token.strip('"').lower().split()
+        return 1 if inner == wanted else 0
+    window = words[i : i + len(wanted)]
+    if len(window) == len(wanted) and window == wanted and not any(taken[i : i + len(wanted)]):
+        return len(wanted)
+    return 0
