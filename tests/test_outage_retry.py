@@ -151,3 +151,28 @@ def test_newsflow_run_during_an_outage_exits_non_zero_and_says_why(down_site, da
     status = newsflow("status", env=env)
     assert status.returncode == 0 and "2 failing feed(s)" in status.stdout, status.stdout[-2000:]
     assert "runs that did not succeed" in status.stdout and "StagesFailed" in status.stdout
+
+
+def test_one_dead_site_falling_due_alone_is_no_outage(tmp_path, database_url, conn):
+    """A live feed and a dead one; when only the dead one is due, its failure is its own: it backs off,
+    and the run succeeds (review: it used to count as an outage, stay due and fail every run)."""
+    dead = f"http://127.0.0.1:{_free_port()}/feed.xml"
+    with DemoSite(reference_time=NOW, port=_free_port()) as site:
+        feeds = tmp_path / "feeds.yaml"
+        feeds.write_text(
+            f"feeds:\n  - {{name: live, url: '{site.rss_url}', poll_interval: 1h, adaptive: false}}\n"
+            f"  - {{name: dead, url: '{dead}', poll_interval: 15m}}\n",
+            encoding="utf-8",
+        )
+        settings = Settings(
+            database_url=database_url, home=tmp_path / "home", feeds_file=feeds, allow_private=("127.0.0.1",),
+            per_host_delay_s=0.0, per_host_concurrency=4, retries=1, http_timeout_s=5.0,
+        )  # fmt: skip
+        first = nightly.run_once(settings, now=NOW, window_end=NOW)
+        assert first.status == "success", first.error
+        later = NOW.replace(minute=31)  # only the dead feed is due again
+        second = nightly.run_once(settings, now=later, window_end=later)
+    assert second.status == "success", second.error
+    assert second.counts["poll"]["feeds_polled"] == 1 and second.counts["poll"]["feeds_failed_temporary"] == 1
+    failures, due = conn.execute("SELECT failure_count, next_poll_at FROM feeds WHERE name = 'dead'").fetchone()
+    assert failures == 2 and due > later, "it backs off like any failing feed"

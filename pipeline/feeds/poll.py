@@ -139,10 +139,12 @@ def poll_feeds(
     force: bool = False,
     on_progress: Callable[[str], None] | None = None,
     lock_conn: Conn | None = None,
+    polled: list[int] | None = None,
 ) -> dict[str, int]:
     """Poll the due feeds and put their new entry URLs into the frontier (no commit). With `lock_conn`,
     the feeds' hosts are taken first (waiting while another process fetches from them), so that
-    the politeness of each host holds across processes."""
+    the politeness of each host holds across processes. `polled`, when given, gets the ids of the
+    feeds this call polled."""
     feeds = due_feeds(conn, now, feed_ids, force)
     if not feeds:
         return {}
@@ -150,6 +152,8 @@ def poll_feeds(
     if lock_conn is not None:
         for host in hosts:  # one order for every process: two pollers never wait on each other in a cycle
             lock_host(lock_conn, host)
+    if polled is not None:
+        polled.extend(feed.id for feed in feeds)
     try:
         return _poll(conn, settings, feeds, hosts, now=now, window_end=window_end, run_id=run_id,
                      on_progress=on_progress)  # fmt: skip
@@ -174,20 +178,29 @@ def _poll(
             log_error = Skip("error", f"{type(exc).__name__}: {exc}"[:500])
             row, outcome_counts = _record_failure(conn, feed, log_error, now)
         counts.update(outcome_counts)
+        if outcome_counts.get("feeds_failed_temporary"):
+            failed_hosts.add(urlsplit(feed.url).hostname or "")
         log.append(row)
         if on_progress is not None:
             on_progress(row.outcome)
 
+    failed_hosts: set[str] = set()
     robots_log = run_sync(lambda: _fetch_feeds(conn, settings, feeds, hosts, done))
     write_fetch_log(conn, [*robots_log, *log], run_id)
+    if failed_hosts:
+        counts["feeds_failed_temporary_hosts"] = len(failed_hosts)
     return dict(counts)
 
 
-def is_outage(counts: Mapping[str, int]) -> bool:
-    """Feeds were polled and every one failed for a temporary reason (refused, timeout, DNS, 5xx): the
-    network or the sites are down, not the feeds."""
+def is_outage(counts: Mapping[str, int], listed: int) -> bool:
+    """Whether a poll's failures are an outage (the network, DNS or the sites are down), not the feeds'
+    own: every feed it polled failed for a temporary reason (refused, timeout, DNS, 5xx), and they were
+    on two hosts or more, or they were every feed of the list (`listed`). One dead site falling due on
+    its own is not an outage: it backs off like any failing feed."""
     polled = counts.get("feeds_polled", 0)
-    return bool(polled) and counts.get("feeds_failed_temporary", 0) == polled
+    if not polled or counts.get("feeds_failed_temporary", 0) != polled:
+        return False
+    return counts.get("feeds_failed_temporary_hosts", 0) >= 2 or polled >= listed
 
 
 async def _fetch_feeds(

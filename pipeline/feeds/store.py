@@ -112,16 +112,22 @@ def record_failure(conn: Conn, feed: FeedRow, kind: str, error: str, code: int |
         )
 
 
-def keep_due_after_outage(conn: Conn, now: datetime) -> None:
-    """The poll at `now` was an outage (every due feed failed for a temporary reason: the network or the
-    sites are down). Its failures stay recorded (last error, status, temporary count: `newsflow status`
-    lists them) but are not the feeds' own: their backoff does not grow and they stay due at `now`, so
-    a retry of the same run polls them again (`newsflow watch` pauses on its own before it does)."""
+def keep_due_after_outage(conn: Conn, feed_ids: Sequence[int], now: datetime) -> None:
+    """The poll at `now` of these feeds was an outage (`poll.is_outage`: the network or the sites are
+    down). Their failures stay recorded (last error, status, temporary count: `newsflow status` lists
+    them) but are not the feeds' own: their backoff does not grow and they stay due at `now`, so a retry
+    of the same run polls them again (`newsflow watch` pauses on its own before it does)."""
     conn.execute(
         """UPDATE feeds SET failure_count = greatest(failure_count - 1, 0), next_poll_at = %(now)s
-           WHERE last_polled_at = %(now)s AND last_error IS NOT NULL AND next_poll_at > %(now)s""",
-        {"now": now},
+           WHERE id = ANY(%(ids)s) AND last_polled_at = %(now)s AND last_error IS NOT NULL""",
+        {"now": now, "ids": list(feed_ids)},
     )
+
+
+def listed_count(conn: Conn) -> int:
+    """Feeds of the configured list (`in_config`)."""
+    row = conn.execute("SELECT count(*) FROM feeds WHERE in_config").fetchone()
+    return int(row[0]) if row else 0
 
 
 def add_feed(conn: Conn, url: str, name: str, *, poll_interval_s: int = DEFAULT_POLL_INTERVAL_S,

@@ -122,21 +122,25 @@ def held_run(
 
 def poll(settings: Settings, run_id: int, *, now: datetime, window_end: datetime | None) -> Counts:
     """Poll the due feeds; new entry URLs go to the frontier (one transaction: a poll that dies leaves
-    its feeds due). Raises TransientError when feeds were due and every one failed for a temporary
-    reason (connection refused, timeout, 5xx): the network or the sites are down. Those failures are
+    its feeds due). Raises TransientError on an outage (`feeds.is_outage`: every feed it polled failed
+    for a temporary reason, on two hosts or more or every feed of the list). Those failures are
     recorded (`newsflow status` lists the feeds, the fetch log has their rows) but do not back the
     feeds off: they stay due, so a retry of the same run, at the same `now`, polls them again."""
+    polled: list[int] = []
     with connection(settings) as conn, db.connect(db.database_url(settings), autocommit=True) as locks:
         counts, seconds = measure(
-            lambda: poll_feeds(conn, settings, now=now, window_end=window_end, run_id=run_id, lock_conn=locks)
+            lambda: poll_feeds(
+                conn, settings, now=now, window_end=window_end, run_id=run_id, lock_conn=locks, polled=polled
+            )
         )
-        if is_outage(counts):
-            feeds_store.keep_due_after_outage(conn, now)
+        outage = is_outage(counts, feeds_store.listed_count(conn))
+        if outage:
+            feeds_store.keep_due_after_outage(conn, polled, now)
         elif counts.get("entries_new"):  # wake any `newsflow watch` (this process's or another's)
             runs.notify_work(conn)
         record(conn, run_id, ("poll", counts, seconds))
     checkpoint("poll:done")
-    if is_outage(counts):
+    if outage:
         raise TransientError(f"every one of the {counts['feeds_polled']} due feeds failed for a temporary reason")
     return counts
 
