@@ -454,6 +454,8 @@ def test_an_events_toll_is_the_median_of_its_reports_and_follows_them(conn):
         ("Gunmen killed 40% of the villagers.", {}),
         ("The bombing killed 90,000 soldiers.", {}),
         ("The bombing killed two thousand people.", {"killed": 2000}),
+        ("1.5 thousand people were killed in the siege.", {"killed": 1500}),
+        ("Gunmen killed 30 - thousands fled the town.", {"killed": 30}),
         ("A car bomb killed 12 people and wounded 30 others.", {"killed": 12, "injured": 30}),
     ],
 )

@@ -327,17 +327,31 @@ def _count(match: re.Match[str]) -> int | None:
     number = parse_number(raw)
     if re.fullmatch(r"1[89]\d\d|20\d\d", raw) and not _NOUN.search(match.group(0)):
         return None  # "1992 killed socialism": a year, not a toll
+    if number is None:
+        return None
     scale = _SCALE.match(match.string, match.end(1))
-    if number is not None and scale is not None:
-        if not scale.group(1).lower().startswith("thousand"):
+    whole = _WHOLE_BEFORE.search(match.string, max(0, match.start(1) - 12), match.start(1))
+    if whole is not None:  # the figure is the decimals of "1.5": the whole figure decides
+        number, scale = None, scale if scale is not None and not scale.group("fraction") else None
+        figure = float(f"{whole.group(1)}.{raw}")
+    else:
+        figure = float(f"{number}.{scale.group('fraction')}") if scale is not None and scale.group("fraction") else None
+    if scale is not None:
+        if (scale.group("word") or "").lower() != "thousand":
             return None  # "1.5 million", "40 percent of the villagers": not a count of one event's people
-        number *= 1000
+        number = round((figure if figure is not None else number or 0) * 1000)
+    elif figure is not None:
+        return None  # "1.5 people": not a count
     return number if number is not None and number <= MAX_TOLL else None
 
 
-# What can follow a figure and change what it means: a decimal part or a scale ("1.5 million", "two
-# thousand") or a share ("40 percent", "40%").
-_SCALE = re.compile(r"(?:[.,]\d+)?\s*-?\s*(thousand|million|billion|trillion|mn\b|bn\b|percent|per\s+cent|%)", re.I)
+# What can follow a figure and change what it means: decimals and a scale ("1.5 million", "two
+# thousand", "3-million") or a share ("40 percent", "40%"); "thousands" and a spaced dash do not.
+_SCALE = re.compile(
+    r"(?:[.,](?P<fraction>\d+))?(?:\s+|-)?(?:(?P<word>thousand|million|billion|trillion|mn|bn|percent|per\s+cent)\b|%)",
+    re.I,
+)
+_WHOLE_BEFORE = re.compile(r"(\d+)[.,]$")
 MAX_TOLL = 10_000  # a larger figure in one report is a war's total or an error, not one event's toll
 
 
