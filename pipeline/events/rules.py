@@ -329,20 +329,22 @@ def _count(match: re.Match[str]) -> int | None:
         return None  # "1992 killed socialism": a year, not a toll
     if number is None:
         return None
+    figure = float(number)
     scale = _SCALE.match(match.string, match.end(1))
     whole = _WHOLE_BEFORE.search(match.string, max(0, match.start(1) - 12), match.start(1))
-    if whole is not None:  # the figure is the decimals of "1.5": the whole figure decides
-        number, scale = None, scale if scale is not None and not scale.group("fraction") else None
+    if whole is not None and raw.isdigit():  # the figure is the decimals of "1.5": read it whole
         figure = float(f"{whole.group(1)}.{raw}")
-    else:
-        figure = float(f"{number}.{scale.group('fraction')}") if scale is not None and scale.group("fraction") else None
+    elif scale is not None and scale.group("fraction"):
+        figure = float(f"{number}.{scale.group('fraction')}")
+    elif _DECIMALS.match(match.string, match.end(1)):
+        figure += 0.5  # "2.5 soldiers": no count of people (made fractional, refused below)
     if scale is not None:
         if (scale.group("word") or "").lower() != "thousand":
             return None  # "1.5 million", "40 percent of the villagers": not a count of one event's people
-        number = round((figure if figure is not None else number or 0) * 1000)
-    elif figure is not None:
-        return None  # "1.5 people": not a count
-    return number if number is not None and number <= MAX_TOLL else None
+        figure *= 1000
+    if figure != int(figure):
+        return None  # a fraction of a person
+    return int(figure) if figure <= MAX_TOLL else None
 
 
 # What can follow a figure and change what it means: decimals and a scale ("1.5 million", "two
@@ -352,6 +354,7 @@ _SCALE = re.compile(
     re.I,
 )
 _WHOLE_BEFORE = re.compile(r"(\d+)[.,]$")
+_DECIMALS = re.compile(r"[.,]\d")
 MAX_TOLL = 10_000  # a larger figure in one report is a war's total or an error, not one event's toll
 
 
