@@ -315,7 +315,10 @@ ITEM_DATA_ERRORS = (UnicodeError, psycopg.errors.DataError)
 def _extract_isolating(conn: psycopg.Connection[Any], settings: Settings, ids: list[int]) -> Counts:
     """The batch's pages in one go; when storing them fails on one page's data, again page by page (each
     in a savepoint), so that page fails alone (`failed:bad_data`, parked after its attempts) and the
-    rest of its batch is stored: a bad page never blocks the pages claimed with it, run after run."""
+    rest of its batch is stored: a bad page never blocks the pages claimed with it, run after run. The
+    fallback extracts each page again, alone: twice the CPU for that batch, and a page's site profile
+    then lacks the rest of the batch (its boilerplate lines may differ). Both are acceptable for what
+    should be rare; the cleaning in extraction (`textclean`) is what keeps it rare."""
     try:
         with conn.transaction():
             return extract_pages(conn, settings, ids)[0]
