@@ -81,9 +81,18 @@ def _usage() -> dict[str, float]:
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
         "cpu": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
-        "rss_mb": me.ru_maxrss / 1024,
+        "rss_mb": _own_peak_mb(),
+        # ru_maxrss of the children: an upper bound (Linux carries a process's peak over fork and exec, so a
+        # worker started by a large parent reports at least the parent's size at that moment)
         "worker_rss_mb": kids.ru_maxrss / 1024,
     }
+
+
+def _own_peak_mb() -> float:
+    """This process's peak RSS since its exec (VmHWM). ru_maxrss would carry the peak of the bench's
+    parent, which forked this child while holding every page in memory."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
 
 
 # ---------------------------------------------------------------- children: one method each
