@@ -484,3 +484,33 @@ def test_the_side_named_only_after_a_strike_is_the_one_struck():
     assert (strike.actor1, strike.actor2) == (None, "Islamic State")
     claimed = _one_mention("Nine soldiers were killed in an air strike by Islamic State drones near Kirkuk on Monday.")
     assert claimed.actor1 == "Islamic State"
+
+
+def test_republished_copies_do_not_outvote_independent_sources_on_the_toll(conn):
+    """A wire story (5 killed) and three copies of it, beside two independent outlets (12 and 10): the
+    toll is the lower median over the three sources, 10, not the median of six reports, 5."""
+    wire_text = "Islamic State militants killed 5 soldiers in Tikrit on Tuesday, police said."
+    wire = _article(conn, "https://wire.example/a", "wire.example", wire_text)
+    copies = [_article(conn, f"https://copy{i}.example/a", f"copy{i}.example", wire_text) for i in range(3)]
+    others = [
+        _article(conn, "https://one.example/b", "one.example",
+                 "Islamic State militants killed 12 soldiers in Tikrit on Tuesday, officials said."),
+        _article(conn, "https://two.example/c", "two.example",
+                 "Islamic State militants killed 10 soldiers in Tikrit on Tuesday, a statement said."),
+    ]  # fmt: skip
+    cluster = conn.execute(
+        "INSERT INTO story_clusters (original_article_id) VALUES (%s) RETURNING id", (wire,)
+    ).fetchone()[0]
+    conn.execute(
+        "INSERT INTO cluster_members (article_id, cluster_id, relation, similarity) VALUES (%s, %s, 'original', 1)",
+        (wire, cluster),
+    )
+    for copy in copies:
+        conn.execute(
+            "INSERT INTO cluster_members (article_id, cluster_id, relation, similarity) VALUES (%s, %s, 'copy', 1)",
+            (copy, cluster),
+        )
+    for article_id in [wire, *copies, *others]:
+        extract_events(conn, [article_id])
+    row = conn.execute("SELECT killed, mention_count, independent_sources FROM v_events").fetchone()
+    assert row == (10, 6, 3)

@@ -60,15 +60,25 @@ UPDATE events SET
 WHERE id = %(id)s
 """
 
-# An event's toll: the lower median of its reports' figures (NULLs, reports without one, are ignored):
-# a figure some report gave, not moved by one outlier, and of two reports the smaller (D41).
+# An event's toll: the lower median over its independent sources (original outlets, as
+# `v_events.independent_sources` counts them: a syndicated copy speaks for its original, not for
+# itself) of each source's lower median figure. NULLs (reports without a figure) are ignored. A figure
+# some report gave, not moved by one outlier source nor by how often one story was republished, and
+# of two sources the smaller (D41).
 REFRESH_TOLLS = """
 UPDATE events e SET killed = t.killed, injured = t.injured, detained = t.detained, updated_at = now()
 FROM (SELECT event_id,
              percentile_disc(0.5) WITHIN GROUP (ORDER BY killed) AS killed,
              percentile_disc(0.5) WITHIN GROUP (ORDER BY injured) AS injured,
              percentile_disc(0.5) WITHIN GROUP (ORDER BY detained) AS detained
-      FROM event_mentions WHERE event_id = ANY(%(ids)s) GROUP BY event_id) t
+      FROM (SELECT m.event_id, va.original_source,
+                   percentile_disc(0.5) WITHIN GROUP (ORDER BY m.killed) AS killed,
+                   percentile_disc(0.5) WITHIN GROUP (ORDER BY m.injured) AS injured,
+                   percentile_disc(0.5) WITHIN GROUP (ORDER BY m.detained) AS detained
+            FROM event_mentions m JOIN v_articles va ON va.id = m.article_id
+            WHERE m.event_id = ANY(%(ids)s)
+            GROUP BY m.event_id, va.original_source) per_source
+      GROUP BY event_id) t
 WHERE e.id = t.event_id AND (e.killed, e.injured, e.detained) IS DISTINCT FROM (t.killed, t.injured, t.detained)
 """
 
