@@ -514,3 +514,27 @@ def test_republished_copies_do_not_outvote_independent_sources_on_the_toll(conn)
         extract_events(conn, [article_id])
     row = conn.execute("SELECT killed, mention_count, independent_sources FROM v_events").fetchone()
     assert row == (10, 6, 3)
+
+
+def test_an_undated_backfilled_page_is_read_from_its_capture_day_or_not_at_all(conn):
+    """ "on Tuesday" needs a reference day: a WARC capture gives one, a saved HTML file loaded today does
+    not (its events would be dated this week), a live feed page's fetch does."""
+    from pipeline.fetch.store import store_raw_page
+
+    text = "Islamic State militants killed 7 soldiers in Tikrit on Tuesday, police said."
+    captured = datetime(2024, 3, 7, 12, tzinfo=UTC)  # a Thursday: Tuesday is 2024-03-05
+    ids = {}
+    pages = (("w", "backfill:warc", captured), ("h", "backfill:html", None), ("f", "feed:1", None))
+    for host, source, fetched in pages:
+        raw = store_raw_page(conn, url=f"https://{host}.example/a", body=b"<html></html>", source=source,
+                             fetched_at=fetched)  # fmt: skip
+        ids[source] = conn.execute(
+            """INSERT INTO articles (url, source, text, word_count, content_hash, extractor, relevant, raw_page_id)
+               VALUES (%s, %s, %s, 12, md5(%s), 'test', true, %s) RETURNING id""",
+            (f"https://{host}.example/a", f"{host}.example", text, source, raw),
+        ).fetchone()[0]
+    warc = extract_events(conn, [ids["backfill:warc"]])
+    assert conn.execute("SELECT event_date FROM events").fetchone()[0] == date(2024, 3, 5), warc
+    assert extract_events(conn, [ids["backfill:html"]]) == {"skip:undated": 1}
+    live = extract_events(conn, [ids["feed:1"]])
+    assert live.get("mentions_new") == 1, "a live page's fetch is its day"

@@ -109,18 +109,33 @@ ON CONFLICT (event_id, article_id) DO NOTHING
 """
 
 
+# The day an article's relative dates ("on Tuesday") count from: its publication date; without one, the
+# time it was seen on the web: when a feed's page was fetched (live: the news of the day), or the
+# capture time of an archived (WARC) page. An undated page of another backfill (a saved HTML file, a
+# sitemap or URL list fetched today) has none: the day it was loaded says nothing of when it was news.
+REFERENCE_DAYS = """
+SELECT a.id, a.text,
+       CASE WHEN a.published_at IS NOT NULL THEN a.published_at
+            WHEN rp.source = 'backfill:warc' THEN rp.fetched_at
+            WHEN rp.source LIKE 'backfill:%%' THEN NULL
+            ELSE a.created_at END,
+       a.relevant
+FROM articles a LEFT JOIN raw_pages rp ON rp.id = a.raw_page_id
+WHERE a.id = ANY(%s) ORDER BY a.id
+"""
+
+
 def extract_events(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> Counts:
     """Find the events in these articles and store events and mentions, in the caller's transaction."""
     counts: Counter[str] = Counter()
-    rows = conn.execute(
-        # Without a publication date, the fetch time stands in ("on Tuesday" needs a reference day).
-        "SELECT id, text, coalesce(published_at, created_at), relevant FROM articles WHERE id = ANY(%s) ORDER BY id",
-        (list(article_ids),),
-    ).fetchall()
+    rows = conn.execute(REFERENCE_DAYS, (list(article_ids),)).fetchall()
     found: list[tuple[int, int, Mention]] = []
     for article_id, text, published, relevant in rows:
         if relevant is False:
             counts["skip:not_relevant"] += 1
+            continue
+        if published is None:
+            counts["skip:undated"] += 1  # "on Tuesday" needs a reference day, and a backfill's load day is none
             continue
         mentions = mentions_in(text, published)
         counts["articles_with_events" if mentions else "articles_without_events"] += 1
