@@ -253,7 +253,14 @@ def test_a_short_report_of_an_attack_is_relevant_and_an_attack(text: str) -> Non
     assert label.relevant and label.topics[0][0] == "attacks", label
 
 
-def test_a_short_report_of_an_operation_against_the_group_is_not_an_attack() -> None:
-    text = "Iraqi forces raided Islamic State hideouts in the Hamrin mountains on Tuesday, killing 12 militants."
+SHORT_OPERATIONS = [
+    "Iraqi forces raided Islamic State hideouts in the Hamrin mountains on Tuesday, killing 12 militants.",
+    "Iraqi jets struck Daesh hideouts in the Hamrin mountains on Wednesday, killing nine militants, the army said.",
+    "Iraqi warplanes bombed Islamic State positions near Rawa, killing 12 fighters, the military said.",
+]
+
+
+@pytest.mark.parametrize("text", SHORT_OPERATIONS)
+def test_a_short_report_of_an_operation_against_the_group_is_military_ops_not_an_attack(text: str) -> None:
     [label] = get_classifier(load_taxonomy(DEFAULT)).classify([("", text)])
     assert label.relevant and [t for t, _ in label.topics] == ["military-ops"], label
