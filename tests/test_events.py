@@ -538,3 +538,11 @@ def test_an_undated_backfilled_page_is_read_from_its_capture_day_or_not_at_all(c
     assert extract_events(conn, [ids["backfill:html"]]) == {"skip:undated": 1}
     live = extract_events(conn, [ids["feed:1"]])
     assert live.get("mentions_new") == 1, "a live page's fetch is its day"
+
+
+def test_a_known_word_at_the_head_of_an_unknown_name_is_no_place():
+    """ "Wadi al-Shay" (unknown) is not "Wadi" (a town in India): the event is placed at Kirkuk."""
+    strike = _one_mention(
+        "Nine Islamic State militants were killed in an air strike in Wadi al-Shay, south of Kirkuk, on Monday."
+    )
+    assert (strike.place.name, strike.place.country) == ("Kirkuk", "Iraq")

@@ -406,7 +406,7 @@ _OPENERS = {
 def _inside_longer_name(sentence: str, tokens: Sequence[re.Match[str]], first: int, stop: int) -> bool:
     """The matched words are part of a longer capitalised name the gazetteer does not know."""
     gap_after = stop < len(tokens) and sentence[tokens[stop - 1].end() : tokens[stop].start()] == " "
-    if gap_after and tokens[stop].group(0)[:1].isupper():
+    if gap_after and _capitalised(tokens[stop].group(0)):  # "Wadi al-Shay" is no place named "Wadi"
         return True
     if first > 0 and sentence[tokens[first - 1].end() : tokens[first].start()] == " ":
         before = tokens[first - 1].group(0)
