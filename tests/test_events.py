@@ -546,3 +546,24 @@ def test_a_known_word_at_the_head_of_an_unknown_name_is_no_place():
         "Nine Islamic State militants were killed in an air strike in Wadi al-Shay, south of Kirkuk, on Monday."
     )
     assert (strike.place.name, strike.place.country) == ("Kirkuk", "Iraq")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the victims of a passive are actor2; the agent follows ("in an IS attack", "by IS militants")
+        ("Six SDF fighters were killed in an Islamic State attack near Hajin on Monday.",
+         ("Battles", "Islamic State", "Syrian Democratic Forces", 6)),
+        ("Three Iraqi soldiers were killed by Islamic State militants near Kirkuk on Monday.",
+         ("Battles", "Islamic State", "Iraqi security forces", 3)),
+        # one named victim is a count of one
+        ("Islamic State militants killed a judge in Kirkuk on Thursday, police said.",
+         ("Violence against civilians", "Islamic State", None, 1)),
+        # helicopters that kill are an air strike, by the side that flies them
+        ("Iraqi army helicopters killed four Islamic State fighters near Tikrit on Monday.",
+         ("Explosions/Remote violence", "Iraqi security forces", "Islamic State", 4)),
+    ],
+)  # fmt: skip
+def test_who_acted_on_whom_and_how_many(text, expected):
+    found = _one_mention(text)
+    assert (found.event_type, found.actor1, found.actor2, found.counts.get("killed")) == expected

@@ -43,7 +43,9 @@ _NOUNS = (
     r"laborers|labourers|policemen|officers|children|men|women|persons|jihadists|guards|Marines?|"
     r"soldier|civilian|fighter|militant|policeman|officer|child|man|woman|person|guard|member|"
     r"journalists?|students?|residents?|passengers?|pilgrims?|worshippers?|rioters|protesters|villagers|"
-    r"youths?|boys?|girls?|accused|persons|individuals|commanders?|leaders?|terrorists?|rebels?|gunmen|gunman"
+    r"youths?|boys?|girls?|accused|persons|individuals|commanders?|leaders?|terrorists?|rebels?|gunmen|gunman|"
+    r"judges?|mukhtars?|clerics?|imams?|shepherds?|farmers?|teachers?|doctors?|officials?|elders?|tribesm[ae]n|"
+    r"sheikhs?|contractors?|engineers?|nurses?|lawyers?|candidates?|council members?"
 )
 _TRAILING = (
     r"(?:\s+(?:based|stationed|serving|travel+ing|working|living|in|at|near|from|on|of|the|(?-i:[A-Z][\w.-]*))){0,4}?"
@@ -473,6 +475,10 @@ def _actors(
         return [], None, None
     by_agent = [n for at, n in hits if at > cue_at and re.search(r"\bby\s+(?:the\s+)?$", text[max(0, at - 12) : at])]
     before = [n for at, n in hits if at <= cue_at]
+    after = [n for at, n in hits if at > cue_at]
+    if _PASSIVE_BEFORE.search(masked[:cue_at]) and before:  # "Six SDF fighters were killed in an IS attack"
+        agent = by_agent[0] if by_agent else (after[0] if after else None)
+        return names, agent, before[-1]
     if directed and not by_agent and not before:
         return names, None, names[0]
     actor1 = by_agent[0] if by_agent else (before[-1] if before else names[0])
@@ -482,7 +488,10 @@ def _actors(
 
 # A generic attack cue ("attacked", "opened fire", "gunmen") whose clause names armed targets and no
 # civilians is a fight between armed sides (ACLED: Battles / Armed clash), not violence against civilians.
-_GENERIC_ATTACK = re.compile(r"attack|opened fire|gunmen", re.I)
+_GENERIC_ATTACK = re.compile(r"attack|opened fire|gunmen|killed", re.I)
+_PASSIVE_KILLED = re.compile(r"\b(?:were|was|had been|have been) killed\b", re.I)
+# the cue's verb is passive ("were killed", "was later killed"); lower case only: "IS militants" is no "is"
+_PASSIVE_BEFORE = re.compile(r"\b(?:were|was|been)\s+(?:\w+\s+)?$")
 _ARMED_TARGET = re.compile(
     r"\b(?:soldiers?|troops|army|police(?:m[ae]n)?|officers|security forces|checkpoints?|military|(?:army|police) "
     r"(?:post|base|station)s?|outposts?|garrison|guards|fighters|militiam[ae]n|SDF|PMF|peshmerga)\b",
@@ -490,7 +499,8 @@ _ARMED_TARGET = re.compile(
 )
 _CIVILIANS = re.compile(
     r"\b(?:civilians?|villagers|worshippers|shepherds|farmers|children|women|pilgrims|students|market|mosque|"
-    r"church|school|hospital|shoppers|passengers)\b",
+    r"church|school|hospital|shoppers|passengers|judges?|mukhtars?|clerics?|imams?|teachers?|doctors?|"
+    r"elders?|officials?|journalists?|sheikhs?)\b",
     re.I,
 )
 
@@ -499,7 +509,9 @@ def _armed_clash_instead(kind: EventType, clause: str, cue_at: int, types: Seque
     """The Armed clash type for a generic attack on armed targets (see _ARMED_TARGET), else `kind`."""
     if kind.sub_event_type != "Attack" or not _GENERIC_ATTACK.match(clause, cue_at):
         return kind
-    if not _ARMED_TARGET.search(clause) or _CIVILIANS.search(clause):
+    # the target follows the verb ("killed five soldiers"), or precedes a passive ("five soldiers were killed")
+    target = clause[cue_at:] if not _PASSIVE_KILLED.search(clause) else clause
+    if not _ARMED_TARGET.search(target) or _CIVILIANS.search(clause):
         return kind
     return next((t for t in types if t.sub_event_type == "Armed clash"), kind)
 
