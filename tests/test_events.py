@@ -567,3 +567,24 @@ def test_a_known_word_at_the_head_of_an_unknown_name_is_no_place():
 def test_who_acted_on_whom_and_how_many(text, expected):
     found = _one_mention(text)
     assert (found.event_type, found.actor1, found.actor2, found.counts.get("killed")) == expected
+
+
+def test_a_car_bomb_in_other_words_is_a_car_bomb_and_its_victims_are_actor2():
+    suicide = _one_mention(
+        "An Islamic State suicide bomber drove an explosives-laden car into an army checkpoint near Daquq, "
+        "south of Kirkuk, on Monday, killing seven soldiers and wounding 12 others."
+    )
+    assert (suicide.sub_event_type, suicide.actor1, suicide.counts) == (
+        "Suicide bomb",
+        "Islamic State",
+        {"killed": 7, "injured": 12},
+    )
+    car = _one_mention(
+        "At least eight Iraqi soldiers were killed on Monday when a car packed with explosives blew up at "
+        "their checkpoint near Daquq."
+    )
+    assert (car.sub_event_type, car.actor1, car.actor2) == (
+        "Remote explosive/landmine/IED",
+        None,
+        "Iraqi security forces",
+    )

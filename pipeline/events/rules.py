@@ -475,10 +475,12 @@ def _actors(
         return [], None, None
     by_agent = [n for at, n in hits if at > cue_at and re.search(r"\bby\s+(?:the\s+)?$", text[max(0, at - 12) : at])]
     before = [n for at, n in hits if at <= cue_at]
-    after = [n for at, n in hits if at > cue_at]
-    if _PASSIVE_BEFORE.search(masked[:cue_at]) and before:  # "Six SDF fighters were killed in an IS attack"
-        agent = by_agent[0] if by_agent else (after[0] if after else None)
-        return names, agent, before[-1]
+    passive = _passive_at(masked, cue_at)
+    victims = [n for at, n in hits if passive is not None and at < passive]
+    if victims:  # "Six SDF fighters were killed in an IS attack", "soldiers were killed when a car bomb..."
+        agents = [n for at, n in hits if passive is not None and at > passive and n != victims[-1]]
+        agent = by_agent[0] if by_agent else (agents[0] if agents else None)
+        return names, agent, victims[-1]
     if directed and not by_agent and not before:
         return names, None, names[0]
     actor1 = by_agent[0] if by_agent else (before[-1] if before else names[0])
@@ -490,8 +492,23 @@ def _actors(
 # civilians is a fight between armed sides (ACLED: Battles / Armed clash), not violence against civilians.
 _GENERIC_ATTACK = re.compile(r"attack|opened fire|gunmen|killed", re.I)
 _PASSIVE_KILLED = re.compile(r"\b(?:were|was|had been|have been) killed\b", re.I)
-# the cue's verb is passive ("were killed", "was later killed"); lower case only: "IS militants" is no "is"
+# A passive before the cue, or as the cue ("were killed", "was later killed", "had been abducted"); lower
+# case only: "IS militants" is no "is". Who is named before it was acted on.
+_PASSIVE = re.compile(
+    r"\b(?:were|was|been)\s+(?:\w+\s+)?(?:killed|wounded|injured|arrested|detained|captured|kidnapped|abducted|"
+    r"executed|beheaded|targeted|attacked|ambushed|shot)\b"
+)
 _PASSIVE_BEFORE = re.compile(r"\b(?:were|was|been)\s+(?:\w+\s+)?$")
+
+
+def _passive_at(masked: str, cue_at: int) -> int | None:
+    """Where the clause's passive verb phrase starts, when there is one before or at the cue."""
+    if (right_before := _PASSIVE_BEFORE.search(masked, 0, cue_at)) is not None:
+        return right_before.start()
+    found = None
+    for m in _PASSIVE.finditer(masked, 0, cue_at + 1):
+        found = m.start()
+    return found
 _ARMED_TARGET = re.compile(
     r"\b(?:soldiers?|troops|army|police(?:m[ae]n)?|officers|security forces|checkpoints?|military|(?:army|police) "
     r"(?:post|base|station)s?|outposts?|garrison|guards|fighters|militiam[ae]n|SDF|PMF|peshmerga)\b",
