@@ -509,6 +509,8 @@ def _passive_at(masked: str, cue_at: int) -> int | None:
     for m in _PASSIVE.finditer(masked, 0, cue_at + 1):
         found = m.start()
     return found
+
+
 _ARMED_TARGET = re.compile(
     r"\b(?:soldiers?|troops|army|police(?:m[ae]n)?|officers|security forces|checkpoints?|military|(?:army|police) "
     r"(?:post|base|station)s?|outposts?|garrison|guards|fighters|militiam[ae]n|SDF|PMF|peshmerga)\b",
