@@ -588,3 +588,30 @@ def test_a_car_bomb_in_other_words_is_a_car_bomb_and_its_victims_are_actor2():
         None,
         "Iraqi security forces",
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [  # (sub-event type, actor1, actor2): sentences a review found wrong after the first version of the rules
+        ("Artillery fire from Turkish forces killed three SDF fighters near Manbij on Monday.",
+         ("Shelling/artillery/missile attack", "Turkey", "Syrian Democratic Forces")),
+        ("The town of Hit fell to Islamic State militants on Monday.", ("Change to territory", "Islamic State", None)),
+        ("Islamic State fighters were reportedly shelling Peshmerga positions near Kirkuk on Monday.",
+         ("Shelling/artillery/missile attack", "Islamic State", "Kurdish forces")),
+        ("Iraqi police, whose checkpoints were attacked repeatedly last month, arrested 12 Islamic State suspects "
+         "in Kirkuk on Monday.", ("Arrests", "Iraqi security forces", "Islamic State")),
+        ("Police seized a truck packed with explosives in Kirkuk on Monday and arrested two Islamic State suspects.",
+         ("Arrests", "Police", "Islamic State")),
+        ("Five Kurdish fighters and 11 IS militants were killed in clashes near Sinjar on Monday.",
+         ("Armed clash", "Islamic State", "Kurdish forces")),
+    ],
+)  # fmt: skip
+def test_sides_and_types_the_review_found(text, expected):
+    found = _one_mention(text)
+    assert (found.sub_event_type, found.actor1, found.actor2) == expected
+
+
+def test_a_part_of_a_big_city_is_in_the_city_and_a_year_is_no_toll():
+    assert _one_mention("A car bomb in Baghdad al-Jadida killed eight people on Monday.").place.name == "Baghdad"
+    assert find_counts("In 2016 three judges were killed by gunmen.") == {"killed": 3}
+    assert find_counts("Turkish police detained 13,000 people in Istanbul.") == {"detained": 13000}

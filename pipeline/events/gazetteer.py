@@ -313,7 +313,7 @@ class Gazetteer:
             n, surface, candidates = hit
             start, end = first.start(), tokens[i + n - 1].end()
             i += n
-            if _inside_longer_name(sentence, tokens, i - n, i):
+            if _inside_longer_name(sentence, tokens, i - n, i, known=_well_known(candidates, fold(surface))):
                 continue  # "Theodore" of "Theodore Roosevelt", "Washington" of "The Washington Post"
             before = sentence[max(0, start - 60) : start]
             # "Al Shafah, Syria": a country right after a place is where that place is
@@ -403,10 +403,21 @@ _OPENERS = {
 }
 
 
-def _inside_longer_name(sentence: str, tokens: Sequence[re.Match[str]], first: int, stop: int) -> bool:
-    """The matched words are part of a longer capitalised name the gazetteer does not know."""
+def _well_known(candidates: Sequence[Place], key: str) -> bool:
+    """A curated place, or a city of 100,000 people or more of that very name: "Baghdad al-Jadida" is a
+    part of Baghdad; "Wadi al-Shay" is not a part of El Oued (Algeria), whose other names include "Wadi"."""
+    return any(c.key.startswith("cfg:") or (c.population >= 100_000 and fold(c.name) == key) for c in candidates)
+
+
+def _inside_longer_name(
+    sentence: str, tokens: Sequence[re.Match[str]], first: int, stop: int, *, known: bool = False
+) -> bool:
+    """The matched words are part of a longer capitalised name the gazetteer does not know. A following
+    "al-X" makes a longer name of a small place ("Wadi al-Shay" is no place named "Wadi", a town in
+    India) but not of a well-known one ("Mosul al-Jadida" is in Mosul)."""
     gap_after = stop < len(tokens) and sentence[tokens[stop - 1].end() : tokens[stop].start()] == " "
-    if gap_after and _capitalised(tokens[stop].group(0)):  # "Wadi al-Shay" is no place named "Wadi"
+    following = tokens[stop].group(0) if stop < len(tokens) else ""
+    if gap_after and (following[:1].isupper() or (not known and _capitalised(following))):
         return True
     if first > 0 and sentence[tokens[first - 1].end() : tokens[first].start()] == " ":
         before = tokens[first - 1].group(0)

@@ -310,8 +310,9 @@ def parse_number(raw: str) -> int | None:
 def find_counts(sentence: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     for kind, patterns in _COUNT_RULES.items():
+        limit = MAX_DETAINED if kind == "detained" else MAX_TOLL
         for pattern in patterns:
-            number = next(filter(None, (_count(m) for m in pattern.finditer(sentence))), None)
+            number = _first_count(pattern, sentence, limit)
             if number is not None:
                 counts[kind] = number
                 break
@@ -321,14 +322,28 @@ def find_counts(sentence: str) -> dict[str, int]:
 _NOUN = re.compile(rf"\b(?:{_NOUNS})\b", re.I)
 
 
-def _count(match: re.Match[str]) -> int | None:
+def _first_count(pattern: re.Pattern[str], sentence: str, limit: int) -> int | None:
+    """The first figure the pattern matches that is a count; after a figure that is not ("In 2016 three
+    judges were killed": a year), the search goes on from just after it, not after the whole match."""
+    at = 0
+    while (match := pattern.search(sentence, at)) is not None:
+        number = _count(match, limit)
+        if number:
+            return number
+        at = match.start(1) + 1
+    return None
+
+
+def _count(match: re.Match[str], limit: int = 100_000) -> int | None:
     """The figure a count rule matched; "a"/"an" counts one only before a person ("a soldier was killed")."""
     raw = match.group(1)
     if raw.lower() in ("a", "an") and not _NOUN.search(match.group(0), match.end(1) - match.start(0)):
         return None
     number = parse_number(raw)
-    if re.fullmatch(r"1[89]\d\d|20\d\d", raw) and not _NOUN.search(match.group(0)):
-        return None  # "1992 killed socialism": a year, not a toll
+    if re.fullmatch(r"1[89]\d\d|20\d\d", raw) and not _NOUN.match(
+        match.string, _skip_space(match.string, match.end(1))
+    ):
+        return None  # "1992 killed socialism", "In 2016 three judges were killed": a year, not a toll
     if number is None:
         return None
     figure = float(number)
@@ -346,7 +361,13 @@ def _count(match: re.Match[str]) -> int | None:
         figure *= 1000
     if figure != int(figure):
         return None  # a fraction of a person
-    return int(figure) if figure <= MAX_TOLL else None
+    return int(figure) if figure <= limit else None
+
+
+def _skip_space(text: str, at: int) -> int:
+    while at < len(text) and text[at].isspace():
+        at += 1
+    return at
 
 
 # What can follow a figure and change what it means: decimals and a scale ("1.5 million", "two
@@ -357,7 +378,8 @@ _SCALE = re.compile(
 )
 _WHOLE_BEFORE = re.compile(r"(\d+)[.,]$")
 _DECIMALS = re.compile(r"[.,]\d")
-MAX_TOLL = 10_000  # a larger figure in one report is a war's total or an error, not one event's toll
+MAX_TOLL = 10_000  # killed or injured: a larger figure in one report is a war's total or an error
+MAX_DETAINED = 100_000  # mass detentions are larger ("police detained 13,000 people")
 
 
 def mask_not_happened(sentence: str) -> str:
@@ -473,16 +495,19 @@ def _actors(
     names = [name for _, name in hits]
     if not hits:
         return [], None, None
-    by_agent = [n for at, n in hits if at > cue_at and re.search(r"\bby\s+(?:the\s+)?$", text[max(0, at - 12) : at])]
+    by_agent = [n for at, n in hits if at > cue_at and _AGENT_MARK.search(text, max(0, at - 30), at)]
     before = [n for at, n in hits if at <= cue_at]
     passive = _passive_at(masked, cue_at)
-    victims = [n for at, n in hits if passive is not None and at < passive]
-    if victims:  # "Six SDF fighters were killed in an IS attack", "soldiers were killed when a car bomb..."
-        agents = [n for at, n in hits if passive is not None and at > passive and n != victims[-1]]
+    victims = {n for at, n in hits if passive is not None and at < passive}
+    if len(victims) == 1:  # "Six SDF fighters were killed in an IS attack", "soldiers were killed when a car..."
+        victim = victims.pop()
+        agents = [n for at, n in hits if passive is not None and at > passive and n != victim]
         agent = by_agent[0] if by_agent else (agents[0] if agents else None)
-        return names, agent, victims[-1]
-    if directed and not by_agent and not before:
-        return names, None, names[0]
+        return names, agent, victim
+    targets = [n for at, n in hits if at > cue_at and _TARGET_MARK.search(masked, max(0, at - 40), at)]
+    if directed and not by_agent and not before and targets:  # "warplanes struck Islamic State hideouts"
+        others = [n for n in names if n != targets[0]]
+        return names, (others[0] if others else None), targets[0]
     actor1 = by_agent[0] if by_agent else (before[-1] if before else names[0])
     others = [n for n in names if n != actor1]
     return names, actor1, (others[0] if others else None)
@@ -499,16 +524,34 @@ _PASSIVE = re.compile(
     r"executed|beheaded|targeted|attacked|ambushed|shot)\b"
 )
 _PASSIVE_BEFORE = re.compile(r"\b(?:were|was|been)\s+(?:\w+\s+)?$")
+_PARTICIPLE = re.compile(r"(?:\w+ed|shot|hit|struck|taken|held|caught|seized|overrun|beaten)\b", re.I)
+_SUBORDINATE = re.compile(r"\b(?:when|after|as|in|during)\b")  # "were killed when a car bomb ..."
+_RELATIVE_PRONOUN = re.compile(r"\b(?:who|whose|which|that)\b")  # "police, whose posts were attacked, arrested"
+# An actor named after these was the one acting ("by IS", "fire from Turkish forces", "fell to IS")
+_AGENT_MARK = re.compile(r"\b(?:by|from|attributed to|fell to|carried out by|launched by)\s+(?:the\s+)?(?:\w+\s+)?$")
+# ... and after these the one acted on ("struck Islamic State hideouts", "strikes against the group")
+_TARGET_MARK = re.compile(
+    r"\b(?:struck|bombed|hit|targeted|targeting|pounded|shelled|against|killing|killed|wounding|attacked|"
+    r"attacking|arrested|detained|captured)\s+(?:\w+\s+){0,2}$"
+)
 
 
 def _passive_at(masked: str, cue_at: int) -> int | None:
-    """Where the clause's passive verb phrase starts, when there is one before or at the cue."""
-    if (right_before := _PASSIVE_BEFORE.search(masked, 0, cue_at)) is not None:
+    """Where the clause's passive verb phrase starts, when the cue is its participle ("were killed") or
+    the passive comes before the cue and the cue's clause hangs from it ("were killed when a car bomb
+    blew up"); a progressive ("were reportedly shelling") or a relative clause ("whose checkpoints were
+    attacked") is none."""
+    right_before = _PASSIVE_BEFORE.search(masked, 0, cue_at)
+    if right_before is not None and _PARTICIPLE.match(masked, cue_at):
         return right_before.start()
     found = None
     for m in _PASSIVE.finditer(masked, 0, cue_at + 1):
-        found = m.start()
-    return found
+        found = m
+    if found is None or _RELATIVE_PRONOUN.search(masked, 0, found.start()):
+        return None
+    if found.end() < cue_at and not _SUBORDINATE.search(masked, found.end(), cue_at):
+        return None
+    return found.start()
 
 
 _ARMED_TARGET = re.compile(
@@ -519,7 +562,8 @@ _ARMED_TARGET = re.compile(
 _CIVILIANS = re.compile(
     r"\b(?:civilians?|villagers|worshippers|shepherds|farmers|children|women|pilgrims|students|market|mosque|"
     r"church|school|hospital|shoppers|passengers|judges?|mukhtars?|clerics?|imams?|teachers?|doctors?|"
-    r"elders?|officials?|journalists?|sheikhs?)\b",
+    r"elders?|officials?|journalists?|sheikhs?|people|famil(?:y|ies)|wives|wife|sons|daughters|village|bus|"
+    r"homes?|houses?|former)\b",
     re.I,
 )
 
@@ -528,8 +572,11 @@ def _armed_clash_instead(kind: EventType, clause: str, cue_at: int, types: Seque
     """The Armed clash type for a generic attack on armed targets (see _ARMED_TARGET), else `kind`."""
     if kind.sub_event_type != "Attack" or not _GENERIC_ATTACK.match(clause, cue_at):
         return kind
-    # the target follows the verb ("killed five soldiers"), or precedes a passive ("five soldiers were killed")
-    target = clause[cue_at:] if not _PASSIVE_KILLED.search(clause) else clause
+    # the target is the object right after the verb ("killed five soldiers", "attacked an army post"), or the
+    # subject of a passive ("five soldiers were killed"); an armed word further on ("a family accused of
+    # working with the army") is not the target
+    passive = _PASSIVE_KILLED.search(clause)
+    target = clause[: passive.start()] if passive else " ".join(clause[cue_at:].split()[:6])
     if not _ARMED_TARGET.search(target) or _CIVILIANS.search(clause):
         return kind
     return next((t for t in types if t.sub_event_type == "Armed clash"), kind)
