@@ -337,3 +337,22 @@ def test_migration_0070_converts_the_old_index_in_one_transaction(pg_admin_url: 
     finally:
         with psycopg.connect(pg_admin_url, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def test_a_copy_that_changed_a_figure_says_which_paragraph(conn: psycopg.Connection[Any]) -> None:
+    """The copy keeps the story but says "nine soldiers" where the original said "seven": the paragraph
+    is kept (not dropped or added), and cluster_members.changed shows both versions."""
+    story = own_story(0, 2)
+    lede = "Islamic State militants attacked an army checkpoint near Daquq on Monday, killing seven soldiers."
+    edited = lede.replace("seven", "nine")
+    day = datetime(2026, 3, 10, tzinfo=UTC)
+    original = insert_article(conn, "https://wire.example/a", "wire.example", f"{lede}\n{story}", day)
+    later = day + timedelta(hours=3)
+    copy = insert_article(conn, "https://copy.example/a", "copy.example", f"{edited}\n{story}", later)
+    restyled_text = f"{lede.replace('seven', '7')}\n{story}"
+    restyled = insert_article(conn, "https://style.example/a", "style.example", restyled_text, later)
+    link_articles(conn, [original, copy, restyled])
+    rows = dict(conn.execute("SELECT article_id, changed FROM cluster_members").fetchall())
+    assert rows[copy] == [{"original": lede, "copy": edited}]
+    assert rows[restyled] == [], "7 for seven is the same figure"
+    assert rows[original] == []

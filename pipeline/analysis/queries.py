@@ -325,7 +325,8 @@ EXPORTS = {
         """SELECT sc.id AS cluster_id, sc.original_article_id, o.source AS original_source,
                   o.title AS original_title, o.published_at AS original_published_at,
                   m.article_id, a.source, a.title, a.url, a.published_at, m.relation, m.similarity,
-                  jsonb_array_length(m.dropped) AS paragraphs_dropped, jsonb_array_length(m.added) AS paragraphs_added
+                  jsonb_array_length(m.dropped) AS paragraphs_dropped, jsonb_array_length(m.added) AS paragraphs_added,
+                  m.changed::text AS changed_figures
            FROM story_clusters sc
            JOIN articles o ON o.id = sc.original_article_id
            JOIN cluster_members m ON m.cluster_id = sc.id

@@ -84,7 +84,8 @@ def dedup_command(
     window_days: Annotated[int, typer.Option(min=0, help="Compare articles published within +-N days.")] = 30,
 ) -> None:
     """Read articles as JSON lines on stdin (id, url, source, title, text, published_at); write one line
-    per article: id, cluster_id, canonical_id, relation (original|duplicate|copy), score."""
+    per article: id, cluster_id, canonical_id, relation (original|duplicate|copy), score; and, for a copy
+    that kept a paragraph but changed its figures, changed: [{original, copy}]."""
     counts: Counter[str] = Counter()
     records = read_records(sys.stdin, counts)
     with err.status(f"matching {len(records)} articles"):
@@ -98,6 +99,8 @@ def dedup_command(
             "relation": a.relation,
             "score": a.score,
         }
+        if a.changed:  # a copy that kept a paragraph but changed its figures
+            line["changed"] = a.changed
         sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
         counts["singleton" if sizes[a.cluster_id] == 1 else a.relation] += 1
     _summary(counts)

@@ -16,6 +16,7 @@ from typing import Protocol, TypeVar
 
 from pipeline.syndication.match import (
     Prepared,
+    changed_figures,
     choose_original,
     compare,
     containment_in,
@@ -113,6 +114,7 @@ class Assignment:
     score: float  # containment of this article's text in the original
     dropped: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
+    changed: list[dict[str, str]] = field(default_factory=list)  # kept paragraphs whose figures differ
 
 
 def member_relation(member: Prepared, original: Prepared, cluster_id: str) -> Assignment:
@@ -121,8 +123,9 @@ def member_relation(member: Prepared, original: Prepared, cluster_id: str) -> As
         return Assignment(member.key, cluster_id, original.key, "original", 1.0)
     relation = "duplicate" if is_duplicate(member, original) else "copy"
     dropped, added = paragraph_diff(original, member) if relation == "copy" else ([], [])
+    changed = changed_figures(original, member) if relation == "copy" else []
     score = round(containment_in(member, original), 4)
-    return Assignment(member.key, cluster_id, original.key, relation, score, dropped, added)
+    return Assignment(member.key, cluster_id, original.key, relation, score, dropped, added, changed)
 
 
 def assign(members: Sequence[Prepared], cluster_id: str | None = None) -> list[Assignment]:

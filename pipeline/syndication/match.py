@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -385,6 +386,48 @@ def paragraph_diff(original: Prepared, copy: Prepared) -> tuple[list[str], list[
     dropped = [p for p in original.paras if not _paragraph_in(p, copy.shingles)]
     added = [p for p in copy.paras if not _paragraph_in(p, original.shingles)]
     return dropped, added
+
+
+def changed_figures(original: Prepared, copy: Prepared) -> list[dict[str, str]]:
+    """Paragraphs the copy kept (by `paragraph_diff`'s rule) but with a figure that the original's closest
+    paragraph does not give: "killing seven soldiers" republished as "killing nine soldiers", a date
+    moved (a copy that only cut a figure, with its clause, is not flagged: `dropped` is for cuts).
+    Each is {"original": ..., "copy": ...}; the edit an analyst most needs to see, and one that the
+    shingle share cannot tell from a restyled sentence."""
+    originals = [(p, shingles(normalize_tokens(p))) for p in original.paras]
+    stated = Counter(f for p in original.paras for f in _figures(p))  # anywhere: a copy may merge paragraphs
+    changed = []
+    for para in copy.paras:
+        own = shingles(normalize_tokens(para))
+        if not own or _share(own, original.shingles) < PARAGRAPH_KEPT:
+            continue  # an added paragraph, reported as such
+        best, share = max(((p, _share(own, theirs)) for p, theirs in originals), key=lambda x: x[1], default=("", 0.0))
+        if share >= PARAGRAPH_KEPT and Counter(_figures(para)) - stated:
+            changed.append({"original": best, "copy": para})  # a figure the original's paragraph does not give
+    return changed
+
+
+_FIGURE = re.compile(
+    r"(?<![\w.])\d(?:[\d,.]*\d)?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+    r"hundreds?|thousands?|dozens?|millions?)\b",
+    re.IGNORECASE,
+)
+
+
+_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]  # fmt: skip
+_TENS = ["thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_WORDS = {w: str(n) for n, w in enumerate(_UNITS)} | {w: str(10 * n) for n, w in enumerate(_TENS, 3)}
+
+
+def _figures(paragraph: str) -> list[str]:
+    """The figures a paragraph states ("1,200" and "1200", "two" and "2" alike)."""
+    out = []
+    for figure in _FIGURE.findall(paragraph):
+        word = figure.lower().replace(",", "")
+        out.append(_WORDS.get(word, word.rstrip("s") if word.isalpha() else word))
+    return out
 
 
 def _paragraph_in(paragraph: str, whole: set[int]) -> bool:

@@ -269,15 +269,24 @@ def _join_clusters(cur: psycopg.Cursor[Any], article_id: int, linked: set[int]) 
 
 def _write_member(cur: psycopg.Cursor[Any], cluster_id: int, a: Assignment) -> None:
     cur.execute(
-        "INSERT INTO cluster_members (article_id, cluster_id, relation, similarity, dropped, added) "
-        "VALUES (%s, %s, %s, %s, %s::jsonb, %s::jsonb) "
+        "INSERT INTO cluster_members (article_id, cluster_id, relation, similarity, dropped, added, changed) "
+        "VALUES (%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb) "
         "ON CONFLICT (article_id) DO UPDATE SET cluster_id = EXCLUDED.cluster_id, "
         "relation = EXCLUDED.relation, similarity = EXCLUDED.similarity, dropped = EXCLUDED.dropped, "
-        "added = EXCLUDED.added, linked_at = now() "
+        "added = EXCLUDED.added, changed = EXCLUDED.changed, linked_at = now() "
         "WHERE (cluster_members.cluster_id, cluster_members.relation, cluster_members.similarity, "
-        "cluster_members.dropped, cluster_members.added) IS DISTINCT FROM "
-        "(EXCLUDED.cluster_id, EXCLUDED.relation, EXCLUDED.similarity, EXCLUDED.dropped, EXCLUDED.added)",
-        (int(a.key), cluster_id, a.relation, a.score, json.dumps(a.dropped), json.dumps(a.added)),
+        "cluster_members.dropped, cluster_members.added, cluster_members.changed) IS DISTINCT FROM "
+        "(EXCLUDED.cluster_id, EXCLUDED.relation, EXCLUDED.similarity, EXCLUDED.dropped, EXCLUDED.added, "
+        "EXCLUDED.changed)",
+        (
+            int(a.key),
+            cluster_id,
+            a.relation,
+            a.score,
+            json.dumps(a.dropped),
+            json.dumps(a.added),
+            json.dumps(a.changed),
+        ),  # fmt: skip
     )
 
 
