@@ -24,7 +24,8 @@ setup() {
   fi
   # The events stage's place names, built once into a cache file here (~10 s) rather than by the first
   # backfill or Airflow task that needs them; a no-op when the file is there.
-  .venv/bin/python -m pipeline.events.build_gazetteer
+  .venv/bin/python -m pipeline.events.build_gazetteer \
+    || echo "dev.sh: the gazetteer cache was not built here; the first run that reads events will build it" >&2
 }
 
 # The daily brief's test opens it in a real headless browser: Debian's chromium, installed here when

@@ -20,7 +20,11 @@ def main(argv: list[str]) -> int:
     if argv:
         print("usage: python -m pipeline.events.build_gazetteer [PLACES_FILE MIN_POPULATION CACHE]", file=sys.stderr)
         return 2
-    print(f"gazetteer: {warm_cache() or 'not cached (NEWSFLOW_CACHE is empty)'}")
+    try:
+        print(f"gazetteer: {warm_cache() or 'not cached (NEWSFLOW_CACHE is empty)'}")
+    except OSError as exc:
+        print(f"gazetteer: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
