@@ -127,24 +127,33 @@ def snapshot(database_url: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def clean(site: LoopSite, feeds_file: Path, pg_admin_url: str, pg_template: str, tmp_path_factory) -> dict[str, Any]:
-    """The database one clean run makes."""
+def clean(
+    site: LoopSite, feeds_file: Path, pg_admin_url: str, pg_template: str, tmp_path_factory
+) -> Iterator[dict[str, Any]]:
+    """The database one clean run makes (dropped after the module: CI shares its PostgreSQL)."""
     url = _new_database(pg_admin_url, pg_template)
-    done = _run(_env(url, site, feeds_file, tmp_path_factory.mktemp("home")))
-    assert done.returncode == 0, done.stderr[-3000:]
-    state = snapshot(url)
-    assert len(state["articles"]) == site.article_count()
-    assert {r for r in state["clusters"] if r[1] == "copy"}, "the republished stories are linked as copies"
-    assert state["events"] and state["mentions"], "the site's attacks are found as events"
-    assert state["running"] == 0
-    return state
+    try:
+        done = _run(_env(url, site, feeds_file, tmp_path_factory.mktemp("home")))
+        assert done.returncode == 0, done.stderr[-3000:]
+        state = snapshot(url)
+        assert len(state["articles"]) == site.article_count()
+        assert {r for r in state["clusters"] if r[1] == "copy"}, "the republished stories are linked as copies"
+        assert state["events"] and state["mentions"], "the site's attacks are found as events"
+        assert state["running"] == 0
+        yield state
+    finally:
+        _drop_database(pg_admin_url, url)
 
 
 @pytest.fixture()
 def fresh(pg_admin_url: str, pg_template: str) -> Iterator[str]:
     url = _new_database(pg_admin_url, pg_template)
     yield url
-    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+    _drop_database(pg_admin_url, url)
+
+
+def _drop_database(admin_url: str, url: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as admin:
         name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(str(name))))
 
