@@ -389,45 +389,39 @@ def paragraph_diff(original: Prepared, copy: Prepared) -> tuple[list[str], list[
 
 
 def changed_figures(original: Prepared, copy: Prepared) -> list[dict[str, str]]:
-    """Paragraphs the copy kept (by `paragraph_diff`'s rule) but with a figure that the original's closest
-    paragraph does not give: "killing seven soldiers" republished as "killing nine soldiers", a date
-    moved (a copy that only cut a figure, with its clause, is not flagged: `dropped` is for cuts).
-    Each is {"original": ..., "copy": ...}; the edit an analyst most needs to see, and one that the
-    shingle share cannot tell from a restyled sentence."""
-    originals = [(p, shingles(normalize_tokens(p))) for p in original.paras]
-    stated = Counter(f for p in original.paras for f in _figures(p))  # anywhere: a copy may merge paragraphs
+    """Paragraphs the copy kept (by `paragraph_diff`'s rule, with a closest paragraph of the original)
+    that state a figure the original gives nowhere: "killing seven soldiers" republished as "killing
+    nine soldiers", a date moved (a copy that only cut a figure, with its clause, is not flagged:
+    `dropped` is for cuts). Each is {"original": <closest paragraph>, "copy": ...}; the edit an analyst
+    most needs to see, and one that the shingle share cannot tell from a restyled sentence. Figures are
+    read from the normalized tokens, so "two" and "2", "1,200" and "1200" are one figure."""
+    originals = [(p, normalize_tokens(p)) for p in original.paras]
+    stated = Counter(f for _, tokens in originals for f in _figures(tokens))  # anywhere: a copy may merge paragraphs
+    shingled = [(p, shingles(tokens)) for p, tokens in originals]
     changed = []
     for para in copy.paras:
-        own = shingles(normalize_tokens(para))
+        tokens = normalize_tokens(para)
+        own = shingles(tokens)
         if not own or _share(own, original.shingles) < PARAGRAPH_KEPT:
             continue  # an added paragraph, reported as such
-        best, share = max(((p, _share(own, theirs)) for p, theirs in originals), key=lambda x: x[1], default=("", 0.0))
-        if share >= PARAGRAPH_KEPT and Counter(_figures(para)) - stated:
-            changed.append({"original": best, "copy": para})  # a figure the original's paragraph does not give
+        best, share = max(((p, _share(own, theirs)) for p, theirs in shingled), key=lambda x: x[1], default=("", 0.0))
+        if share >= PARAGRAPH_KEPT and Counter(_figures(tokens)) - stated:
+            changed.append({"original": best, "copy": para})
     return changed
 
 
-_FIGURE = re.compile(
-    r"(?<![\w.])\d(?:[\d,.]*\d)?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
-    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
-    r"hundreds?|thousands?|dozens?|millions?)\b",
-    re.IGNORECASE,
-)
-
-
-_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]  # fmt: skip
+# Number words past ten and scale words, which `normalize_tokens` leaves as words (it reads "one" to
+# "ten" as digits, "1,500" as "1500", "thousand" as "k", "million" as "m").
+_TEENS = ["eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+          "twenty"]  # fmt: skip
 _TENS = ["thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-_WORDS = {w: str(n) for n, w in enumerate(_UNITS)} | {w: str(10 * n) for n, w in enumerate(_TENS, 3)}
+_NUMBER_WORDS = {w: str(n) for n, w in enumerate(_TEENS, 11)} | {w: str(10 * n) for n, w in enumerate(_TENS, 3)}
+_SCALE_TOKENS = {"k", "m", "bn", "hundred", "hundreds", "thousands", "millions", "dozen", "dozens"}
 
 
-def _figures(paragraph: str) -> list[str]:
-    """The figures a paragraph states ("1,200" and "1200", "two" and "2" alike)."""
-    out = []
-    for figure in _FIGURE.findall(paragraph):
-        word = figure.lower().replace(",", "")
-        out.append(_WORDS.get(word, word.rstrip("s") if word.isalpha() else word))
-    return out
+def _figures(tokens: Sequence[str]) -> list[str]:
+    """The figures among a paragraph's normalized tokens."""
+    return [_NUMBER_WORDS.get(t, t) for t in tokens if t[:1].isdigit() or t in _NUMBER_WORDS or t in _SCALE_TOKENS]
 
 
 def _paragraph_in(paragraph: str, whole: set[int]) -> bool:
