@@ -320,6 +320,7 @@ def find_counts(sentence: str) -> dict[str, int]:
 
 
 _NOUN = re.compile(rf"\b(?:{_NOUNS})\b", re.I)
+_NOUN_NEXT = re.compile(rf"\s*(?:{_NOUNS})\b", re.I)  # a person right after a figure ("2016 judges")
 
 
 def _first_count(pattern: re.Pattern[str], sentence: str, limit: int) -> int | None:
@@ -334,15 +335,13 @@ def _first_count(pattern: re.Pattern[str], sentence: str, limit: int) -> int | N
     return None
 
 
-def _count(match: re.Match[str], limit: int = 100_000) -> int | None:
+def _count(match: re.Match[str], limit: int) -> int | None:
     """The figure a count rule matched; "a"/"an" counts one only before a person ("a soldier was killed")."""
     raw = match.group(1)
     if raw.lower() in ("a", "an") and not _NOUN.search(match.group(0), match.end(1) - match.start(0)):
         return None
     number = parse_number(raw)
-    if re.fullmatch(r"1[89]\d\d|20\d\d", raw) and not _NOUN.match(
-        match.string, _skip_space(match.string, match.end(1))
-    ):
+    if re.fullmatch(r"1[89]\d\d|20\d\d", raw) and not _NOUN_NEXT.match(match.string, match.end(1)):
         return None  # "1992 killed socialism", "In 2016 three judges were killed": a year, not a toll
     if number is None:
         return None
@@ -362,12 +361,6 @@ def _count(match: re.Match[str], limit: int = 100_000) -> int | None:
     if figure != int(figure):
         return None  # a fraction of a person
     return int(figure) if figure <= limit else None
-
-
-def _skip_space(text: str, at: int) -> int:
-    while at < len(text) and text[at].isspace():
-        at += 1
-    return at
 
 
 # What can follow a figure and change what it means: decimals and a scale ("1.5 million", "two
