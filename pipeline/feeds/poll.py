@@ -192,15 +192,15 @@ def _poll(
     return dict(counts)
 
 
-def is_outage(counts: Mapping[str, int], listed: int) -> bool:
+def is_outage(counts: Mapping[str, int], listed: Callable[[], int]) -> bool:
     """Whether a poll's failures are an outage (the network, DNS or the sites are down), not the feeds'
     own: every feed it polled failed for a temporary reason (refused, timeout, DNS, 5xx), and they were
-    on two hosts or more, or they were every feed of the list (`listed`). One dead site falling due on
-    its own is not an outage: it backs off like any failing feed."""
+    on two hosts or more, or they were every feed of the list (`listed()` of them: asked only then).
+    One dead site falling due on its own is not an outage: it backs off like any failing feed."""
     polled = counts.get("feeds_polled", 0)
     if not polled or counts.get("feeds_failed_temporary", 0) != polled:
         return False
-    return counts.get("feeds_failed_temporary_hosts", 0) >= 2 or polled >= listed
+    return counts.get("feeds_failed_temporary_hosts", 0) >= 2 or polled >= listed()
 
 
 async def _fetch_feeds(

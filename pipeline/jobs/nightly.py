@@ -133,7 +133,7 @@ def poll(settings: Settings, run_id: int, *, now: datetime, window_end: datetime
                 conn, settings, now=now, window_end=window_end, run_id=run_id, lock_conn=locks, polled=polled
             )
         )
-        outage = is_outage(counts, feeds_store.listed_count(conn))
+        outage = is_outage(counts, lambda: feeds_store.listed_count(conn))
         if outage:
             feeds_store.keep_due_after_outage(conn, polled, now)
         elif counts.get("entries_new"):  # wake any `newsflow watch` (this process's or another's)
